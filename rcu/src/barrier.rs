@@ -85,7 +85,9 @@ fn choose() -> BarrierKind {
     if membarrier::register() {
         BarrierKind::Membarrier
     } else {
-        log::info!("rcu: membarrier(2) private expedited is unavailable, readers use SeqCst fences");
+        log::info!(
+            "rcu: membarrier(2) private expedited is unavailable, readers use SeqCst fences"
+        );
         BarrierKind::Fence
     }
 }
@@ -127,7 +129,14 @@ mod membarrier {
 
     fn call(cmd: libc::c_long) -> libc::c_long {
         // SAFETY: membarrier takes two integer arguments and touches no user memory.
-        unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0 as libc::c_long, 0 as libc::c_long) }
+        unsafe {
+            libc::syscall(
+                libc::SYS_membarrier,
+                cmd,
+                0 as libc::c_long,
+                0 as libc::c_long,
+            )
+        }
     }
 
     /// Registers the process for private expedited membarrier, if the kernel offers it.

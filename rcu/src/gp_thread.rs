@@ -25,7 +25,9 @@ pub(crate) fn request(target: u64) {
             .expect("rcu: failed to spawn the grace-period thread `rcu-gp`");
     });
 
-    let mut requested = REQUESTED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut requested = REQUESTED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let newer = match *requested {
         Some(pending) => target.wrapping_sub(pending) as i64 > 0,
         None => true,
@@ -39,7 +41,9 @@ pub(crate) fn request(target: u64) {
 fn run() {
     loop {
         let target = {
-            let mut requested = REQUESTED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut requested = REQUESTED
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             loop {
                 if let Some(target) = requested.take() {
                     break target;

@@ -147,7 +147,10 @@ fn run_grace_period(engine: &mut Engine) {
     // callers that snapshotted the idle sequence have their updates ordered before what
     // follows. Only the engine lock holder changes the value; `snapshot` adds zero.
     let seq = GP_SEQ.fetch_add(1, Ordering::AcqRel);
-    debug_assert!(seq & 1 == 0, "a grace period started while another was running");
+    debug_assert!(
+        seq & 1 == 0,
+        "a grace period started while another was running"
+    );
 
     // Relaxed: only the engine lock holder writes the generation.
     let generation = reader::reader_gen().load(Ordering::Relaxed) + GEN_STEP;

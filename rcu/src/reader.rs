@@ -269,7 +269,10 @@ impl Drop for Registration {
 
         let _ = CURRENT.try_with(|current| current.set(ptr::null()));
         let mut registry = lock(&REGISTRY);
-        if let Some(index) = registry.iter().position(|node| Arc::ptr_eq(node, &self.node)) {
+        if let Some(index) = registry
+            .iter()
+            .position(|node| Arc::ptr_eq(node, &self.node))
+        {
             registry.swap_remove(index);
         }
     }

@@ -44,7 +44,9 @@ pub(crate) fn spin_wait() {
 /// panic while one is held comes from a user callback or an assertion, never from the
 /// middle of an update, so the data stays consistent.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Declares a static that is a plain `static` normally and a per-execution lazy static

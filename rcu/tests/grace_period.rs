@@ -43,7 +43,10 @@ fn nested_sections_end_with_outermost() {
     let outer = rcu::read_lock();
     let inner = rcu::read_lock();
     drop(outer);
-    assert!(rcu::read_lock_held(), "the inner guard still holds the section");
+    assert!(
+        rcu::read_lock_held(),
+        "the inner guard still holds the section"
+    );
     drop(inner);
     assert!(!rcu::read_lock_held());
     rcu::synchronize_rcu();
@@ -83,7 +86,10 @@ fn start_poll_completes_without_synchronize() {
     let state = rcu::start_poll_synchronize_rcu();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !rcu::poll_state_synchronize_rcu(state) {
-        assert!(std::time::Instant::now() < deadline, "polled grace period never completed");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "polled grace period never completed"
+        );
         thread::sleep(Duration::from_micros(100));
     }
 }
@@ -104,7 +110,9 @@ fn start_poll_inside_section_does_not_block() {
 #[test]
 fn completed_state_always_reads_completed() {
     assert!(rcu::poll_state_synchronize_rcu(rcu::GpState::COMPLETED));
-    assert!(rcu::poll_state_synchronize_rcu(rcu::get_completed_synchronize_rcu()));
+    assert!(rcu::poll_state_synchronize_rcu(
+        rcu::get_completed_synchronize_rcu()
+    ));
     rcu::cond_synchronize_rcu(rcu::GpState::COMPLETED);
 }
 
