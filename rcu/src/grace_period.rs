@@ -119,6 +119,14 @@ pub fn synchronize_rcu() {
 
 /// Runs grace periods until `target` is reached, sharing with concurrent callers.
 pub(crate) fn wait_for(target: u64) {
+    #[cfg(feature = "broken-skip-grace-period")]
+    {
+        // Deliberately wrong: returns without waiting for readers, so that the torture
+        // test can prove it detects a grace period that ends under a reader.
+        let _ = target;
+        return;
+    }
+    #[allow(unreachable_code)]
     if completed(target) {
         return;
     }
