@@ -31,8 +31,8 @@ use std::sync::Arc;
 /// let raw = Box::new(5).into_raw();
 /// // SAFETY: `raw` came from `into_raw` and nothing has reclaimed it.
 /// assert_eq!(unsafe { <Box<i32> as ForeignOwnable>::borrow(raw) }, &5);
-/// // SAFETY: `raw` came from `Box::<i32>::into_raw` and is reclaimed only here.
-/// let boxed = unsafe { Box::<i32>::from_raw(raw) };
+/// // SAFETY: `raw` came from `into_raw` and is taken back only here.
+/// let boxed = unsafe { <Box<i32> as ForeignOwnable>::from_raw(raw) };
 /// assert_eq!(*boxed, 5);
 /// ```
 pub unsafe trait ForeignOwnable: Sized {

@@ -195,3 +195,6 @@ unsafe impl<T: Send + 'static> DeferDrop for RcuBox<T> {
         drop(unsafe { Self::from_raw(ptr) });
     }
 }
+
+#[cfg(test)]
+mod tests;
