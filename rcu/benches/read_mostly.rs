@@ -316,9 +316,16 @@ fn config() -> Criterion {
         .sample_size(20)
 }
 
-criterion_group! {
-    name = benches;
-    config = config();
-    targets = bench_read, bench_read_mostly, bench_reader_with_writer
+// `criterion_group!` emits a public function without docs.
+#[allow(missing_docs)]
+mod group {
+    use super::*;
+
+    criterion_group! {
+        name = benches;
+        config = config();
+        targets = bench_read, bench_read_mostly, bench_reader_with_writer
+    }
 }
-criterion_main!(benches);
+
+criterion_main!(group::benches);

@@ -734,11 +734,11 @@ impl<P: ForeignOwnable, R: Reclaim<P>> fmt::Debug for RcuOld<P, R> {
 /// drop(unsafe { rcu::RcuOld::<Box<u32>>::from_raw(unlinked) });
 /// ```
 #[track_caller]
-pub unsafe fn rcu_borrow<'g, T>(ptr: *const T, guard: &'g Guard) -> &'g T {
+pub unsafe fn rcu_borrow<T>(ptr: *const T, guard: &Guard) -> &T {
     let _ = guard;
     assert!(!ptr.is_null(), "rcu::rcu_borrow: null pointer");
     // SAFETY: the caller promises the pointee stays valid and unwritten until the guard's
-    // section ends, which is no earlier than `'g`.
+    // section ends, which is no earlier than the end of the borrow of `guard`.
     unsafe { &*ptr }
 }
 

@@ -15,7 +15,7 @@ const FREED: u64 = 0xDEAD_DEAD_DEAD_DEAD;
 
 const READERS: usize = 3;
 const UPDATERS: usize = 3;
-const UPDATES_PER_THREAD: u64 = 1500;
+const UPDATES_PER_THREAD: u64 = 200;
 
 /// Shared bookkeeping of one test: which ids exist and which were dropped.
 struct Ledger {
@@ -121,7 +121,13 @@ where
             thread::spawn(move || {
                 start.wait();
                 let mut last = 0;
+                let mut reads = 0_u32;
                 while !stop.load(Ordering::Relaxed) {
+                    reads = reads.wrapping_add(1);
+                    if reads % 64 == 0 {
+                        // Lets updaters run on a machine with fewer cores than threads.
+                        thread::yield_now();
+                    }
                     let guard = rcu::read_lock();
                     let value = read(&guard).expect("the pointer is never null here");
                     drop(guard);
