@@ -3,9 +3,9 @@
 //! Each benchmark runs its body on 1 or 2 threads at once and reports the wall time per
 //! operation of one thread, so a perfectly scalable read costs the same with 2 threads.
 //!
-//! - `read/<threads>`: reads only. `rcu_guard_held` dereferences under a guard held for the
-//!   whole batch; the `*_section` variants enter and leave a read-side critical section
-//!   (or crossbeam pin) for each read.
+//! - `read/<threads>`: reads only. `rcu_guard_held` dereferences under one guard held for
+//!   the whole batch, and `crossbeam_epoch_pin_held` loads under one pin. The `<name>/section`
+//!   variants enter and leave a read-side critical section (or pin) for each read.
 //! - `read_mostly_99_1/<threads>`: every 100th operation of each thread publishes a new
 //!   value, the rest are reads in a section of their own.
 //! - `reader_with_writer`: one reader thread measured, with or without a second thread
@@ -256,6 +256,38 @@ fn bench_read_mostly(c: &mut Criterion) {
     }
 }
 
+/// The clock of a measurement.
+#[derive(Clone, Copy)]
+enum Clock {
+    /// Wall time, which includes the time the reader waits for a core.
+    Wall,
+    /// CPU time of the calling thread, which leaves out the time the reader is descheduled
+    /// in favour of the writer or the callback thread on a machine with few cores.
+    ThreadCpu,
+}
+
+impl Clock {
+    fn now(self) -> Duration {
+        match self {
+            Clock::Wall => {
+                static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+                ORIGIN.get_or_init(Instant::now).elapsed()
+            }
+            Clock::ThreadCpu => {
+                let mut now = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                };
+                // SAFETY: `now` is a valid, writable timespec.
+                let result =
+                    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+                assert_eq!(result, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+                Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+            }
+        }
+    }
+}
+
 /// Measures one reader while another thread replaces the value without pause.
 fn bench_reader_with_writer(c: &mut Criterion) {
     let mut group = c.benchmark_group("reader_with_writer");
@@ -271,8 +303,17 @@ fn bench_reader_with_writer(c: &mut Criterion) {
     ];
     for (name, workload) in measured {
         let workload = &*workload;
-        for writer in [false, true] {
-            let id = BenchmarkId::new(name, if writer { "writer" } else { "no_writer" });
+        for (writer, clock) in [
+            (false, Clock::Wall),
+            (true, Clock::Wall),
+            (true, Clock::ThreadCpu),
+        ] {
+            let parameter = match (writer, clock) {
+                (false, _) => "no_writer",
+                (true, Clock::Wall) => "writer",
+                (true, Clock::ThreadCpu) => "writer_reader_cpu_time",
+            };
+            let id = BenchmarkId::new(name, parameter);
             group.bench_function(id, |b| {
                 b.iter_custom(|iters| {
                     let stop = AtomicBool::new(false);
@@ -291,12 +332,12 @@ fn bench_reader_with_writer(c: &mut Criterion) {
                             scope.spawn(|| running.wait());
                         }
                         running.wait();
-                        let began = Instant::now();
+                        let began = clock.now();
                         let mut sum = 0_u64;
                         for _ in 0..iters {
                             sum = sum.wrapping_add(workload.read());
                         }
-                        let elapsed = began.elapsed();
+                        let elapsed = clock.now() - began;
                         black_box(sum);
                         stop.store(true, Ordering::Relaxed);
                         elapsed

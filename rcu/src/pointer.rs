@@ -301,9 +301,9 @@ impl<P: ForeignOwnable, R: Reclaim<P>> Rcu<P, R> {
     /// `current` is usually a borrow from [`dereference`](Self::dereference); `None`
     /// expects a null pointer. On failure `new` comes back unpublished. The comparison is
     /// by address. A value that `current` borrows cannot be freed while the borrow lives,
-    /// so no other value can take its address in between; the only way to see the same
-    /// address again is the same value published again (for example one `Arc` stored
-    /// twice), which is what `current` describes anyway.
+    /// so no other value can take its address in between. The same address comes back
+    /// only if the same value is published again (for example one `Arc` stored twice),
+    /// and then `current` still describes it.
     ///
     /// ```
     /// let ptr = rcu::Rcu::new(Box::new(1));
@@ -504,10 +504,10 @@ impl<P: ForeignOwnable, R: Reclaim<P>> Drop for Rcu<P, R> {
     /// Reclaims the value according to the policy `R`.
     ///
     /// Readers may still hold borrows from [`dereference`](Self::dereference), whose
-    /// lifetime is tied to their guard and not to the `Rcu`. So with [`Wait`] the drop
-    /// waits for a grace period and panics inside a read-side critical section (even when
-    /// the pointer is null, so the mistake shows up at once), and with [`Defer`] it queues
-    /// the value for the callback thread.
+    /// lifetime is tied to their guard and not to the `Rcu`. With [`Wait`] the drop waits
+    /// for a grace period, and it panics inside a read-side critical section even when the
+    /// pointer is null, so that the mistake shows up at once. With [`Defer`] it queues the
+    /// value for the callback thread.
     fn drop(&mut self) {
         if R::BLOCKS && !std::thread::panicking() {
             assert_may_wait("Drop for rcu::Rcu<P, Wait>");

@@ -15,7 +15,7 @@ const FREED: u64 = 0xDEAD_DEAD_DEAD_DEAD;
 
 const READERS: usize = 3;
 const UPDATERS: usize = 3;
-const UPDATES_PER_THREAD: u64 = 200;
+const UPDATES_PER_THREAD: u64 = 1000;
 
 /// Shared bookkeeping of one test: which ids exist and which were dropped.
 struct Ledger {
@@ -78,8 +78,14 @@ impl Item {
             "value {} freed",
             self.id
         );
-        for _ in 0..20 {
-            std::hint::spin_loop();
+        let reads = self.ledger.reads.fetch_add(1, Ordering::Relaxed);
+        if reads % 16 == 0 {
+            // A long linger gives a broken grace period time to free the value early.
+            thread::yield_now();
+        } else {
+            for _ in 0..20 {
+                std::hint::spin_loop();
+            }
         }
         assert_eq!(
             self.canary.load(Ordering::Relaxed),
@@ -87,7 +93,6 @@ impl Item {
             "value {} freed while a reader held it",
             self.id
         );
-        self.ledger.reads.fetch_add(1, Ordering::Relaxed);
         self.value
     }
 }
