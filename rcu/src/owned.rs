@@ -137,9 +137,9 @@ unsafe impl<T: HasRcuHead + Send + 'static> DeferDrop for Box<T> {
 /// Drops the box `ptr` after a grace period, through its own `RcuHead`.
 ///
 /// This is [`kfree_rcu`](crate::kfree_rcu) without building a `Box` first. Readers may
-/// still hold `&T` borrows of the pointee, and a `Box` asserts unique access to it (Miri's
-/// Stacked Borrows model treats making one as a write), so the box is rebuilt only on the
-/// callback thread, after the grace period.
+/// still hold `&T` borrows of the pointee, while a `Box` asserts unique access to it:
+/// Miri's Stacked Borrows model treats making one as a write. So the box is rebuilt only
+/// on the callback thread, after the grace period.
 ///
 /// # Safety
 ///
