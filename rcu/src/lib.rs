@@ -15,7 +15,10 @@ mod stats;
 mod sync;
 
 pub use barrier::{BarrierKind, FORCE_FENCE_ENV, barrier_kind};
-pub use callback::{call_rcu, kfree_rcu, rcu_barrier};
+pub use callback::{
+    DEFAULT_CALLBACK_LIMIT, RcuCallback, call_rcu, call_rcu_box, callback_limit, kfree_rcu,
+    rcu_barrier, set_callback_limit,
+};
 pub use grace_period::{
     GpState, cond_synchronize_rcu, get_completed_synchronize_rcu, get_state_synchronize_rcu,
     poll_state_synchronize_rcu, start_poll_synchronize_rcu, synchronize_rcu,
@@ -25,3 +28,8 @@ pub use head::{HasRcuHead, RcuCallbackFn, RcuHead};
 pub use reader::{Guard, read_lock, read_lock_held};
 pub use stall::{DEFAULT_STALL_TIMEOUT, set_stall_timeout, stall_timeout};
 pub use stats::{Stats, stats};
+
+/// The callback queue, exposed only to the loom models in `tests/loom_callbacks.rs`.
+#[cfg(loom)]
+#[doc(hidden)]
+pub use callback::queue::{Batch as LoomBatch, Queue as LoomQueue};
