@@ -49,7 +49,7 @@ pub(super) fn wait_for_batch(target: u64) {
     QUEUE.request_batch(target);
     wake_if_sleeping();
 
-    let mut waiters = crate::sync::lock(&WAITERS);
+    let mut waiters = lock_waiters();
     *waiters += 1;
     while !QUEUE.batch_done(target) {
         waiters = BATCH_ENDED
@@ -57,6 +57,14 @@ pub(super) fn wait_for_batch(target: u64) {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
     }
     *waiters -= 1;
+}
+
+/// Locks `WAITERS`, ignoring poisoning: the count stays consistent because nothing
+/// between lock and unlock can panic.
+fn lock_waiters() -> std::sync::MutexGuard<'static, usize> {
+    WAITERS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn run() {
@@ -77,7 +85,7 @@ fn run() {
             run_batch(batch);
         }
 
-        let waiters = crate::sync::lock(&WAITERS);
+        let waiters = lock_waiters();
         QUEUE.end_batch();
         if *waiters > 0 {
             BATCH_ENDED.notify_all();
