@@ -82,10 +82,7 @@ fn run_all() {
                 panic!("unexpected measurement output: {line:?}");
             };
             let rate: f64 = rate.parse().expect("invalid rate in measurement output");
-            println!(
-                "| {scheme} | {producers} | {:.2} | {growth} |",
-                rate / 1e6
-            );
+            println!("| {scheme} | {producers} | {:.2} | {growth} |", rate / 1e6);
         }
     }
 }
@@ -168,7 +165,8 @@ fn retire_until(scheme: &str, collector: &seize::Collector, deadline: Instant) -
 
 /// Returns a `kB` field of `/proc/self/status`, such as `VmRSS:`.
 fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("cannot read /proc/self/status");
+    let status =
+        std::fs::read_to_string("/proc/self/status").expect("cannot read /proc/self/status");
     status
         .lines()
         .find_map(|line| line.strip_prefix(field))

@@ -34,8 +34,16 @@ impl DropLog {
         for (id, count) in self.drops.iter().enumerate() {
             assert_eq!(count.load(Ordering::SeqCst), 1, "object {id} drop count");
         }
-        assert_eq!(self.early_drops.load(Ordering::SeqCst), 0, "dropped before a grace period");
-        assert_eq!(self.bad_canaries.load(Ordering::SeqCst), 0, "canary damaged before drop");
+        assert_eq!(
+            self.early_drops.load(Ordering::SeqCst),
+            0,
+            "dropped before a grace period"
+        );
+        assert_eq!(
+            self.bad_canaries.load(Ordering::SeqCst),
+            0,
+            "canary damaged before drop"
+        );
     }
 
     fn dropped(&self) -> usize {
@@ -159,7 +167,11 @@ fn kfree_rcu_inside_section_waits_for_it() {
     }
     // This thread's own section began before every call, so no grace period can end.
     thread::sleep(Duration::from_millis(50));
-    assert_eq!(log.dropped(), 0, "dropped while the caller's section was open");
+    assert_eq!(
+        log.dropped(),
+        0,
+        "dropped while the caller's section was open"
+    );
     drop(guard);
 
     rcu::rcu_barrier();
@@ -203,7 +215,8 @@ fn barrier_waits_for_live_threads_callbacks() {
 
     let producers: Vec<_> = (0..THREADS)
         .map(|_| {
-            let (ran, queued, checked) = (Arc::clone(&ran), Arc::clone(&queued), Arc::clone(&checked));
+            let (ran, queued, checked) =
+                (Arc::clone(&ran), Arc::clone(&queued), Arc::clone(&checked));
             thread::spawn(move || {
                 for _ in 0..PER_THREAD {
                     Counted::queue(&ran, Duration::from_micros(200));

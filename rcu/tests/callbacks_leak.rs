@@ -27,7 +27,10 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE_BYTES.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        LIVE_BYTES.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
         // SAFETY: forwarded as is.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -48,7 +51,10 @@ struct Object {
 
 impl Drop for Object {
     fn drop(&mut self) {
-        assert_eq!(self.payload[0], !self.payload[1], "object damaged before its drop");
+        assert_eq!(
+            self.payload[0], !self.payload[1],
+            "object damaged before its drop"
+        );
         DROPS.fetch_add(1, Ordering::Relaxed);
     }
 }

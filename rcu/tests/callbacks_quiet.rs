@@ -3,8 +3,8 @@
 
 use rcu::{HasField, RcuHead};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 static QUIET: Mutex<()> = Mutex::new(());
 
 fn quiet() -> MutexGuard<'static, ()> {
-    let guard = QUIET.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let guard = QUIET
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     rcu::set_callback_limit(rcu::DEFAULT_CALLBACK_LIMIT);
     rcu::rcu_barrier();
     guard

@@ -177,7 +177,10 @@ fn no_pending_means_callbacks_ran() {
         // `rcu_barrier` returns at once when nothing is pending, so that must imply the
         // callback's effects are visible.
         if queue.pending() == 0 {
-            assert!(ran.load(Ordering::Relaxed), "nothing pending, but the callback's effects are missing");
+            assert!(
+                ran.load(Ordering::Relaxed),
+                "nothing pending, but the callback's effects are missing"
+            );
         }
         consumer.join().unwrap();
         assert_eq!(queue.pending(), 0);

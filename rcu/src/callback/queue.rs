@@ -318,7 +318,10 @@ impl<const N: usize> Queue<N> {
     pub fn pushed_total(&self) -> u64 {
         // Relaxed loads: counters. A push that happens before this call is counted,
         // because its count is written before it in the same thread.
-        let high = self.claimed_high.load(Ordering::Relaxed).min(Self::OVERFLOW);
+        let high = self
+            .claimed_high
+            .load(Ordering::Relaxed)
+            .min(Self::OVERFLOW);
         self.slots[..high]
             .iter()
             .chain(core::iter::once(&self.slots[Self::OVERFLOW]))

@@ -19,7 +19,9 @@ std::thread_local! {
 
 /// Returns `true` on the callback thread, where nothing may wait for callbacks.
 pub(super) fn on_callback_thread() -> bool {
-    ON_CALLBACK_THREAD.try_with(core::cell::Cell::get).unwrap_or(false)
+    ON_CALLBACK_THREAD
+        .try_with(core::cell::Cell::get)
+        .unwrap_or(false)
 }
 
 /// Unparks the callback thread if it sleeps, starting it on first use.
@@ -113,9 +115,7 @@ fn run_batch(mut batch: super::queue::Batch<{ super::SLOTS }>) {
                 .copied()
                 .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
                 .unwrap_or("<panic payload is not a string>");
-            log::error!(
-                "rcu: an RCU callback panicked: {message}; the other callbacks still run"
-            );
+            log::error!("rcu: an RCU callback panicked: {message}; the other callbacks still run");
         }
     }
     QUEUE.record_invoked(count);
