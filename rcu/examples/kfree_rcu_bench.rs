@@ -10,10 +10,10 @@
 //! cargo run --release -p rcu --example kfree_rcu_bench -- rcu 1 2.0   # one measurement
 //! ```
 //!
-//! In each measurement, `producers` threads retire 24-byte objects (a `u64` and an
-//! `RcuHead`, the same struct for every scheme) as fast as they can for the given number
-//! of seconds, while one more thread enters and leaves read-side critical sections in a
-//! loop. Peak RSS growth is `VmHWM` at the end minus `VmRSS` just before the producers
+//! In each measurement, `producers` threads retire 24-byte objects as fast as they can
+//! for the given number of seconds. Every scheme retires the same struct, a `u64` and an
+//! `RcuHead`. Meanwhile one more thread enters and leaves read-side critical sections in
+//! a loop. Peak RSS growth is `VmHWM` at the end minus `VmRSS` just before the producers
 //! start.
 
 use crossbeam_epoch as epoch;

@@ -1,7 +1,7 @@
 //! After `rcu_barrier`, nothing is left of a million `kfree_rcu` objects: a counting
 //! global allocator compares the bytes allocated and not freed before and after.
 //!
-//! This file holds one test so that no other test allocates while it measures.
+//! This file contains one test so that no other test allocates while it measures.
 
 use rcu::{HasField, RcuHead};
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -125,8 +125,8 @@ fn backpressure_keeps_backlog_bounded() {
     }
     rcu::set_callback_limit(rcu::DEFAULT_CALLBACK_LIMIT);
 
-    // One thread checks the backlog every LIMIT / 16 calls, so it may pass the limit by
-    // that much before it waits.
+    // One thread checks the backlog every min(64, LIMIT / 16) calls, so it may pass the
+    // limit by that much before it waits.
     assert!(
         max_backlog <= LIMIT + LIMIT / 16,
         "backlog reached {max_backlog} with a limit of {LIMIT}"

@@ -13,7 +13,7 @@ pub const DEFAULT_CALLBACK_LIMIT: usize = 10_000;
 /// The limit. Relaxed: a standalone setting that no other memory depends on.
 static LIMIT: AtomicUsize = AtomicUsize::new(DEFAULT_CALLBACK_LIMIT);
 
-/// The most typed-form calls a thread makes between two backlog checks.
+/// The maximum number of typed-form calls a thread makes between two backlog checks.
 const MAX_CHECK_INTERVAL: u32 = 64;
 
 /// Sets how many callbacks may be queued and not yet run before [`kfree_rcu`] and
@@ -22,11 +22,11 @@ const MAX_CHECK_INTERVAL: u32 = 64;
 /// A caller that finds the backlog above the limit wakes the callback thread and waits
 /// until a batch has run and the backlog is at or below the limit again. Such a wait
 /// takes at least one grace period. Each thread compares the backlog with the limit
-/// once every `min(64, limit / 16)` calls or so, so the backlog may pass the limit by up
-/// to that many callbacks per thread.
+/// once every `limit / 16` calls (at least every call, at most every 64), so the backlog
+/// may pass the limit by up to that many callbacks per thread.
 ///
 /// A caller never waits inside a read-side critical section (a grace period cannot end
-/// while it holds its section) or on the callback thread (the batch it would wait for
+/// while its own section is open) or on the callback thread (the batch it would wait for
 /// could not run). There the backlog goes over the limit, and the callback thread is
 /// woken if it sleeps. [`call_rcu`] itself never waits.
 ///

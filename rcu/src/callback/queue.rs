@@ -57,7 +57,7 @@ pub struct Queue<const N: usize> {
     slots: [Slot; N],
     /// One more than the highest slot index ever claimed; sweeps stop there.
     claimed_high: AtomicUsize,
-    /// Batch sequence: odd while the consumer holds a batch, see the module docs.
+    /// Batch sequence: odd while a batch is in the consumer's hand, see the module docs.
     batch_seq: AtomicU64,
     /// The highest batch sequence value that a waiter needs; the consumer keeps sweeping
     /// until `batch_seq` reaches it, even when every slot is empty.
@@ -162,8 +162,8 @@ impl<const N: usize> Queue<N> {
         loop {
             // SAFETY: exclusive access to `head` as above.
             unsafe { *(*head).next.get() = top };
-            // Release pairs with the Acquire swap in `take_all`: the consumer sees the
-            // head's fields and everything the caller wrote before queuing the callback.
+            // Release pairs with the Acquire swap in `take_all`, which makes the head's
+            // fields and everything the caller wrote before queuing visible to the consumer.
             match slot
                 .top
                 .compare_exchange_weak(top, head, Ordering::Release, Ordering::Relaxed)
@@ -189,7 +189,7 @@ impl<const N: usize> Queue<N> {
     }
 
     /// Marks the consumer as going to sleep and returns `true` if it may park now: no
-    /// slot holds a callback and no waiter needs another batch. On `false` the consumer
+    /// slot contains a callback and no waiter needs another batch. On `false` the consumer
     /// stays awake and takes a batch.
     pub fn prepare_sleep(&self) -> bool {
         // Relaxed: ordered before the re-check by the fence.
@@ -359,7 +359,10 @@ impl<const N: usize> Batch<N> {
             // the queue, and the Acquire swap there made their fields visible.
             let (next, func) = unsafe { (*(*head).next.get(), *(*head).func.get()) };
             self.chains[self.taken] = next;
-            let func = func.expect("a queued RcuHead has no callback; it was queued twice");
+            let func = func.expect(
+                "rcu: a queued RcuHead has no callback: it was overwritten while queued, \
+                 which breaks the safety contract of call_rcu",
+            );
             return Some((head, func));
         }
         None

@@ -14,7 +14,7 @@ use crate::head::{HasRcuHead, RcuCallbackFn, RcuHead};
 /// here, and it is dropped once every read-side critical section that could have reached
 /// it has ended. The box's own [`RcuHead`] carries it through the queue.
 ///
-/// The bounds say where and when the drop runs:
+/// The bounds follow from where and when the drop runs:
 ///
 /// - `T: Send`, because the drop runs on the callback thread.
 /// - `T: 'static`, because the drop runs at an unknown later time, after any borrow
@@ -63,7 +63,7 @@ pub fn kfree_rcu<T: HasRcuHead + Send + 'static>(boxed: Box<T>) {
 
 /// A boxed container that takes itself back after a grace period; see [`call_rcu_box`].
 ///
-/// The bounds say where and when [`invoke`](RcuCallback::invoke) runs:
+/// The bounds follow from where and when [`invoke`](RcuCallback::invoke) runs:
 ///
 /// - [`HasRcuHead`], because the queue links the container through its own head.
 /// - `Send`, because `invoke` runs on the callback thread.
@@ -132,7 +132,7 @@ unsafe fn queue_box<T: HasRcuHead>(boxed: Box<T>, func: RcuCallbackFn) {
     // SAFETY: `container` points to a live `T` that this function owns; the head pointer
     // keeps the box's provenance.
     let head = unsafe { <T as HasField<T, RcuHead>>::raw_get_field(container) };
-    // SAFETY: nobody else can reach the leaked box, so its head is not queued, and the
+    // SAFETY: no other code can reach the leaked box, so its head is not queued, and the
     // caller vouches for `func`.
     unsafe { call_rcu(head, func) };
     backpressure::throttle();

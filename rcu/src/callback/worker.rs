@@ -100,7 +100,7 @@ fn run_batch(mut batch: super::queue::Batch<{ super::SLOTS }>) {
     let mut count = 0;
     let mut panicked = 0;
     while let Some((head, func)) = batch.pop() {
-        // AssertUnwindSafe: after a panic the head belongs to nobody, and this loop touches
+        // AssertUnwindSafe: after a panic the head has no owner left, and this loop touches
         // nothing that the callback could have left half-updated.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             // SAFETY: a grace period has ended since the callback was queued, and
