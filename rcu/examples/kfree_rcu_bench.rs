@@ -130,6 +130,15 @@ fn measure(scheme: &str, producers: usize, duration: Duration) {
     rcu::rcu_barrier();
 
     let rate = retired as f64 / elapsed.as_secs_f64();
+    if scheme == "rcu" {
+        let stats = rcu::stats();
+        eprintln!(
+            "rcu: {} grace periods, largest batch {}, {:.3}s waited in grace periods and backpressure",
+            stats.grace_periods,
+            stats.largest_batch,
+            stats.wait_time.as_secs_f64()
+        );
+    }
     println!("{rate:.0} {}", peak.saturating_sub(baseline));
 }
 

@@ -299,6 +299,13 @@ impl<const N: usize> Queue<N> {
         self.requested_seq.fetch_max(target, Ordering::Relaxed);
     }
 
+    /// Returns `true` if a waiter needs a batch that has not ended yet.
+    pub fn batch_requested(&self) -> bool {
+        // Relaxed: the callers order this load with a SeqCst fence (see `worker::doze`),
+        // and only the consumer writes `batch_seq`.
+        self.requested_seq.load(Ordering::Relaxed) > self.batch_seq.load(Ordering::Relaxed)
+    }
+
     /// Returns `true` once `batch_seq` has reached `target`.
     pub fn batch_done(&self, target: u64) -> bool {
         // Acquire pairs with the Release in `end_batch`.

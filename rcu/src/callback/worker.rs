@@ -3,8 +3,10 @@
 use super::QUEUE;
 use crate::grace_period;
 use crate::stats;
+use std::sync::atomic::{AtomicBool, Ordering, fence};
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::thread::{self, Thread};
+use std::time::Duration;
 
 static WORKER: OnceLock<Thread> = OnceLock::new();
 
@@ -12,6 +14,16 @@ static WORKER: OnceLock<Thread> = OnceLock::new();
 /// so a waiter that checks `batch_seq` under it cannot miss the notification.
 static WAITERS: Mutex<usize> = Mutex::new(0);
 static BATCH_ENDED: Condvar = Condvar::new();
+
+/// A batch smaller than this makes the callback thread doze before the next sweep.
+const DOZE_BELOW: u64 = 1_000;
+
+/// How long the callback thread dozes. Callbacks queued meanwhile wait up to this much
+/// longer for their grace period to start, so that one grace period serves more of them.
+const DOZE: Duration = Duration::from_millis(1);
+
+/// Set while the callback thread dozes. Pushes do not wake it then, but waiters do.
+static DOZING: AtomicBool = AtomicBool::new(false);
 
 std::thread_local! {
     static ON_CALLBACK_THREAD: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
@@ -50,6 +62,13 @@ fn wake() {
 pub(super) fn wait_for_batch(target: u64) {
     QUEUE.request_batch(target);
     wake_if_sleeping();
+    // Relaxed: the SeqCst fence in `wake_if_sleeping` orders the request before this
+    // load, and pairs with the fence in `doze`.
+    if DOZING.load(Ordering::Relaxed) {
+        if let Some(worker) = WORKER.get() {
+            worker.unpark();
+        }
+    }
 
     let mut waiters = lock_waiters();
     *waiters += 1;
@@ -80,23 +99,46 @@ fn run() {
 
         QUEUE.begin_batch();
         let batch = QUEUE.take_all();
+        let mut count = 0;
         if !batch.is_empty() {
             // Every callback in the batch was queued before the sweep, so a grace period
             // that starts now serves all of them.
             grace_period::synchronize_rcu();
-            run_batch(batch);
+            count = run_batch(batch);
         }
 
-        let waiters = lock_waiters();
-        QUEUE.end_batch();
-        if *waiters > 0 {
-            BATCH_ENDED.notify_all();
+        {
+            let waiters = lock_waiters();
+            QUEUE.end_batch();
+            if *waiters > 0 {
+                BATCH_ENDED.notify_all();
+            }
+        }
+
+        if count > 0 && count < DOZE_BELOW {
+            doze();
         }
     }
 }
 
+/// Waits up to [`DOZE`] unless a waiter needs a batch, so that callbacks arriving at a
+/// steady rate share grace periods instead of each small batch costing one.
+fn doze() {
+    // Relaxed: ordered before the load in `batch_requested` by the fence.
+    DOZING.store(true, Ordering::Relaxed);
+    // SeqCst fence pairs with the one in `wait_for_batch` (through `wake_if_sleeping`):
+    // either this thread sees the waiter's request, or the waiter sees `DOZING` and
+    // unparks this thread.
+    fence(Ordering::SeqCst);
+    if !QUEUE.batch_requested() {
+        thread::park_timeout(DOZE);
+    }
+    DOZING.store(false, Ordering::Relaxed);
+}
+
 /// Runs every callback of `batch`. Callbacks run outside every lock of the crate.
-fn run_batch(mut batch: super::queue::Batch<{ super::SLOTS }>) {
+/// Returns how many ran.
+fn run_batch(mut batch: super::queue::Batch<{ super::SLOTS }>) -> u64 {
     let mut count = 0;
     let mut panicked = 0;
     while let Some((head, func)) = batch.pop() {
@@ -120,4 +162,5 @@ fn run_batch(mut batch: super::queue::Batch<{ super::SLOTS }>) {
     }
     QUEUE.record_invoked(count);
     stats::record_batch(count, panicked);
+    count
 }
