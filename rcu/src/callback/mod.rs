@@ -7,7 +7,8 @@
 //! sweeps every slot at once, waits for one grace period that begins after the sweep,
 //! and then runs the batch. One grace period so serves every callback queued before it,
 //! and the batch grows with the update rate: the faster callbacks arrive, the fewer grace
-//! periods each one costs.
+//! periods each one costs. After a small batch the thread waits up to a millisecond
+//! before the next sweep, so that a steady trickle of callbacks also shares grace periods.
 //!
 //! [`rcu_barrier`] ([`barrier`]) waits for the first batch that starts after it, which
 //! takes every slot's callbacks, including the slots of threads that have exited.
