@@ -8,6 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// The default callback limit: 10 000 queued callbacks, the default of the Linux kernel's
 /// `rcutree.qhimark` (the per-CPU backlog above which the kernel stops limiting how many
 /// callbacks it runs at a time, `DEFAULT_RCU_QHIMARK` in `kernel/rcu/tree.c`).
+///
+/// ```
+/// rcu::set_callback_limit(rcu::DEFAULT_CALLBACK_LIMIT);
+/// assert_eq!(rcu::callback_limit(), 10_000);
+/// ```
 pub const DEFAULT_CALLBACK_LIMIT: usize = 10_000;
 
 /// The limit. Relaxed: a standalone setting that no other memory depends on.

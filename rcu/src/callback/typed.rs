@@ -69,6 +69,32 @@ pub fn kfree_rcu<T: HasRcuHead + Send + 'static>(boxed: Box<T>) {
 /// - `Send`, because `invoke` runs on the callback thread.
 /// - `'static`, because `invoke` runs at an unknown later time, after any borrow inside
 ///   the container may have ended.
+///
+/// ```
+/// use rcu::{HasField, RcuCallback, RcuHead};
+/// use std::sync::Mutex;
+///
+/// /// Returns retired buffers to a pool once no reader can still see them.
+/// static POOL: Mutex<Vec<Box<Buffer>>> = Mutex::new(Vec::new());
+///
+/// #[derive(HasField)]
+/// #[has_field(crate = "rcu::has_field")]
+/// struct Buffer {
+///     bytes: [u8; 64],
+///     #[field]
+///     head: RcuHead,
+/// }
+///
+/// impl RcuCallback for Buffer {
+///     fn invoke(self: Box<Self>) {
+///         POOL.lock().unwrap().push(self);
+///     }
+/// }
+///
+/// rcu::call_rcu_box(Box::new(Buffer { bytes: [0; 64], head: RcuHead::new() }));
+/// rcu::rcu_barrier();
+/// assert_eq!(POOL.lock().unwrap().len(), 1);
+/// ```
 pub trait RcuCallback: HasRcuHead + Send + 'static {
     /// Runs on the callback thread once a grace period has passed since the container was
     /// queued. The container belongs to `invoke` again: it may drop it, reuse it or queue

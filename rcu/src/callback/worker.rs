@@ -106,6 +106,8 @@ fn run() {
         if !batch.is_empty() {
             // Every callback in the batch was queued before the sweep, so a grace period
             // that starts now serves all of them.
+            // NOTE: a callback that leaks a Guard leaves this thread inside a read-side
+            // critical section, so this call panics and no callback runs again.
             grace_period::synchronize_rcu();
             count = run_batch(batch);
         }
