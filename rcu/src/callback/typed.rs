@@ -101,7 +101,8 @@ pub trait RcuCallback: HasRcuHead + Send + 'static {
     /// it once more.
     ///
     /// A panic here is caught, logged with `log::error!` and counted in
-    /// [`Stats::callbacks_panicked`](crate::Stats::callbacks_panicked); the box is leaked.
+    /// [`Stats::callbacks_panicked`](crate::Stats::callbacks_panicked). Unwinding drops
+    /// the box if `invoke` still owns it, as for any other local.
     fn invoke(self: Box<Self>);
 }
 
