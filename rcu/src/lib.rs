@@ -9,6 +9,7 @@ mod callback;
 mod gp_thread;
 mod grace_period;
 mod head;
+pub mod list;
 mod reader;
 mod stall;
 mod stats;
@@ -22,6 +23,7 @@ pub use grace_period::{
 };
 pub use has_field::{self, Field, HasField};
 pub use head::{HasRcuHead, RcuCallbackFn, RcuHead};
+pub use list::{ListLinks, RcuList};
 pub use reader::{Guard, read_lock, read_lock_held};
 pub use stall::{DEFAULT_STALL_TIMEOUT, set_stall_timeout, stall_timeout};
 pub use stats::{Stats, stats};
