@@ -2,10 +2,10 @@
 //! packed layouts. Generated code names everything by absolute path (`::core::...` and the
 //! `has_field` crate path), so it compiles whatever the user's module has in scope.
 
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
-use syn::DeriveInput;
+use proc_macro2::{TokenStream, TokenTree};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
+use syn::{DeriveInput, GenericParam};
 
 use crate::ast::{Container, Field};
 use crate::ctxt::Errors;
@@ -89,6 +89,26 @@ fn impl_has_field(container: &Container, field: &Field) -> TokenStream {
     // - `where Self: Sized` makes `field_container_of` exist only where `offset_of!` does,
     //   and where a thin `*mut Self` is a whole pointer: an unsized container would need
     //   metadata that a field pointer cannot supply.
+    // The trait declares `F: Field<T>`. For a field type that depends on the struct's
+    // generic parameters, such as `T` or `Link<N>`, that bound can hold for some
+    // arguments and not others, so the impl carries it. A concrete field type gets no
+    // bound: the compiler then checks it at the derive and reports a missing `Field` impl
+    // there, instead of the impl silently not applying.
+    let mut predicates: Vec<TokenStream> = match where_clause {
+        Some(where_clause) => where_clause.predicates.iter().map(|p| quote!(#p)).collect(),
+        None => Vec::new(),
+    };
+    if mentions_generics(field_type.to_token_stream(), container) {
+        predicates.push(quote_spanned! {field_type.span()=>
+            #field_type: #has_field::Field<#ident #ty_generics>
+        });
+    }
+    let where_clause = if predicates.is_empty() {
+        None
+    } else {
+        Some(quote!(where #(#predicates),*))
+    };
+
     quote! {
         #[automatically_derived]
         unsafe impl #impl_generics #trait_path for #ident #ty_generics #where_clause {
@@ -111,6 +131,22 @@ fn impl_has_field(container: &Container, field: &Field) -> TokenStream {
             }
         }
     }
+}
+
+/// Returns whether `tokens` name `Self` or one of the struct's generic parameters.
+fn mentions_generics(tokens: TokenStream, container: &Container) -> bool {
+    tokens.into_iter().any(|token| match token {
+        TokenTree::Ident(ident) => {
+            ident == "Self"
+                || container.generics.params.iter().any(|param| match param {
+                    GenericParam::Type(param) => param.ident == ident,
+                    GenericParam::Const(param) => param.ident == ident,
+                    GenericParam::Lifetime(param) => param.lifetime.ident == ident,
+                })
+        }
+        TokenTree::Group(group) => mentions_generics(group.stream(), container),
+        _ => false,
+    })
 }
 
 /// Makes the build fail when the struct is packed, even when the derive could not see the
