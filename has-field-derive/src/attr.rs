@@ -1,9 +1,8 @@
 //! Parsing of the derive's attributes: `#[has_field(...)]` and `#[repr(...)]` on the
 //! struct, `#[field]` on its fields.
 
-use proc_macro2::{Delimiter, Ident, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Ident, Spacing, TokenStream, TokenTree};
 use quote::ToTokens;
-use syn::spanned::Spanned;
 use syn::{Attribute, LitStr, Meta, Token};
 
 use crate::ctxt::Errors;
@@ -192,10 +191,49 @@ fn find_packed(tokens: TokenStream) -> Option<Ident> {
     })
 }
 
-/// Returns the source text of `tokens` as the user wrote it, for quoting in a message.
-pub fn written<T: ToTokens + Spanned>(tokens: &T) -> String {
-    match tokens.span().source_text() {
-        Some(text) => text,
-        None => tokens.to_token_stream().to_string(),
+/// Prints `tokens` the way people write them, for quoting in a message: no space inside
+/// brackets or around `::`, a space after commas and around `=`.
+pub fn written<T: ToTokens>(tokens: &T) -> String {
+    let mut text = String::new();
+    write_tokens(tokens.to_token_stream(), &mut text);
+    text
+}
+
+fn write_tokens(tokens: TokenStream, text: &mut String) {
+    let mut after_word = false;
+    for token in tokens {
+        match token {
+            TokenTree::Group(group) => {
+                let (open, close) = match group.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::Brace => ("{", "}"),
+                    Delimiter::None => ("", ""),
+                };
+                text.push_str(open);
+                write_tokens(group.stream(), text);
+                text.push_str(close);
+                after_word = close.is_empty();
+            }
+            TokenTree::Ident(_) | TokenTree::Literal(_) => {
+                if after_word {
+                    text.push(' ');
+                }
+                text.push_str(&token.to_string());
+                after_word = true;
+            }
+            TokenTree::Punct(punct) => {
+                match punct.as_char() {
+                    ',' => text.push_str(", "),
+                    '=' | '+' if punct.spacing() == Spacing::Alone => {
+                        text.push(' ');
+                        text.push(punct.as_char());
+                        text.push(' ');
+                    }
+                    other => text.push(other),
+                }
+                after_word = false;
+            }
+        }
     }
 }

@@ -67,13 +67,14 @@ fn impl_has_field(container: &Container, field: &Field) -> TokenStream {
     let (impl_generics, ty_generics, where_clause) = container.generics.split_for_impl();
     let member = &field.member;
     let field_type = field.ty;
+    // The trait path carries the field type's span, so that "`Plain` is not declared as
+    // an intrusive field of `Node`" points at the field instead of at the derive. A path
+    // from `#[has_field(crate = "...")]` keeps the span of its string literal, so that a
+    // path that does not resolve is reported there.
     let has_field = match &container.attrs.crate_path {
         Some(path) => quote!(#path),
-        None => quote!(::has_field),
+        None => quote_spanned!(field_type.span()=> ::has_field),
     };
-
-    // The trait path carries the field type's span, so that "`Link: Field<Node>` is not
-    // satisfied" points at the field instead of at the derive.
     let trait_path = quote_spanned! {field_type.span()=>
         #has_field::HasField<#ident #ty_generics, #field_type>
     };

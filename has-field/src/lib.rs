@@ -25,11 +25,13 @@
 //! Both conversions take and return raw pointers, and both keep the provenance of the
 //! pointer they are given: the field pointer is derived from the container pointer by a
 //! place projection, and the container pointer from the field pointer by subtracting the
-//! field's offset with [`pointer::byte_sub`]. Neither goes through an integer. So a field
-//! pointer that came from `raw_get_field` on a pointer with access to the whole container
-//! (from [`Box::into_raw`](https://doc.rust-lang.org/std/boxed/struct.Box.html#method.into_raw),
-//! from `&raw mut value`, or from `&mut value as *mut _`) leads back to a container pointer
-//! that may read and write every field.
+//! field's offset with
+//! [`byte_sub`](https://doc.rust-lang.org/core/primitive.pointer.html#method.byte_sub-1).
+//! Neither goes through an integer. So a field pointer that came from `raw_get_field` on
+//! a pointer with access to the whole container (from
+//! [`Box::into_raw`](https://doc.rust-lang.org/std/boxed/struct.Box.html#method.into_raw),
+//! from `&raw mut value`, or from `&mut value as *mut _`) leads back to a container
+//! pointer that may read and write every field.
 //!
 //! A pointer made from a reference to the field alone, such as `&mut value.link as *mut
 //! Link`, is different: under Stacked Borrows it may access only the field's bytes, and the
