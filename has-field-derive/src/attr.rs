@@ -9,7 +9,7 @@ use crate::ctxt::Errors;
 
 const CRATE_USAGE: &str = "#[has_field(crate = \"path::to::has_field\")]";
 
-/// What the struct's own attributes ask of the derive.
+/// Settings from the struct's own attributes.
 pub struct Container {
     /// The path that generated code uses for the `has_field` crate, from
     /// `#[has_field(crate = "...")]`.
@@ -22,7 +22,7 @@ pub struct Container {
     pub packed: Option<(Ident, String)>,
 }
 
-/// What the attributes of one field ask of the derive.
+/// Settings from the attributes of one field.
 pub struct Field<'a> {
     /// The first `#[field]` attribute, also when it was malformed, so that the fallback
     /// still emits the impl the user meant.

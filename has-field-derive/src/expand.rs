@@ -50,7 +50,7 @@ fn fallback(container: &Container, fields: &[&Field], compile_errors: TokenStrea
     }
 }
 
-/// The impl for one field. Its shape, for a field `link: Link` of `struct Node<T>`:
+/// Writes the impl for one field. Its shape, for a field `link: Link` of `struct Node<T>`:
 ///
 /// ```text
 /// unsafe impl<T> ::has_field::HasField<Node<T>, Link> for Node<T> {

@@ -88,10 +88,10 @@ fn reject_bare_type_parameters<'c, 'a>(
         return fields;
     }
 
-    let mut kept = Vec::new();
+    let mut impl_fields = Vec::new();
     for (position, field) in fields.iter().enumerate() {
         let Some(param) = bare_type_parameter(container, field.ty) else {
-            kept.push(*field);
+            impl_fields.push(*field);
             continue;
         };
         let other = if position == 0 { fields[1] } else { fields[0] };
@@ -107,7 +107,7 @@ fn reject_bare_type_parameters<'c, 'a>(
             ),
         );
     }
-    kept
+    impl_fields
 }
 
 /// Returns the name of the struct's type parameter that `ty` is, if it is one.

@@ -2,7 +2,7 @@
 //!
 //! An intrusive data structure keeps its bookkeeping inside the values it organizes: a
 //! list node embeds its `next` link, an RCU callback embeds its callback head. The
-//! structure holds pointers to those embedded fields and, to hand a value back, must get
+//! structure stores pointers to those embedded fields. To hand a value back, it must get
 //! from a field pointer to the value that contains it. C does that with `container_of`,
 //! one macro call per field, and a Rust crate usually adds one trait per kind of field.
 //!
@@ -380,13 +380,17 @@ pub trait Field<T: ?Sized> {}
 /// # }
 /// ```
 ///
-/// The derive rejects, with an error at the offending token: enums, unions, unit structs,
-/// structs with no marked field, `#[repr(packed)]` and `#[repr(packed(N))]`, arguments or
-/// values on `#[field]`, a repeated `#[field]`, unknown or malformed `#[has_field(...)]`
-/// arguments, two marked fields whose types are written the same, and a marked field whose
-/// type is a bare type parameter beside another marked field (the two impls would overlap
-/// when the parameter is the other field's type). It reports every error in the input at
-/// once.
+/// The derive rejects the following inputs, each with an error at the offending token:
+///
+/// - enums, unions, unit structs, and structs with no marked field;
+/// - `#[repr(packed)]` and `#[repr(packed(N))]`;
+/// - arguments or values on `#[field]`, and a repeated `#[field]`;
+/// - unknown or malformed `#[has_field(...)]` arguments;
+/// - two marked fields whose types are written the same;
+/// - a marked field whose type is a bare type parameter beside another marked field,
+///   because the two impls would overlap when the parameter is the other field's type.
+///
+/// It reports every error in the input at once.
 ///
 /// ```compile_fail
 /// # use has_field::{Field, HasField};
@@ -449,7 +453,7 @@ pub unsafe trait HasField<T: ?Sized, F: Field<T>> {
     ///
     /// # Safety
     ///
-    /// - `ptr` points to the `F` field inside a live allocation that holds a `Self`.
+    /// - `ptr` points to the `F` field inside a live allocation that contains a `Self`.
     /// - To access the container through the result beyond the field, `ptr` must carry
     ///   provenance over the whole container. A pointer made from `&mut field` does not.
     ///

@@ -1,5 +1,5 @@
-//! Unit tests of the conversions, written to run under Miri with Stacked and Tree Borrows:
-//! every pointer is derived from another without integer round trips or references to a
+//! Unit tests of the conversions, written to run under Miri with Stacked and Tree Borrows.
+//! Every pointer is derived from another without integer round trips or references to a
 //! single field, so a violation of the `HasField` contract shows up as undefined behavior.
 
 use core::mem::{MaybeUninit, offset_of};
