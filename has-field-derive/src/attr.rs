@@ -192,7 +192,7 @@ fn find_packed(tokens: TokenStream) -> Option<Ident> {
 }
 
 /// Prints `tokens` the way people write them, for quoting in a message: no space inside
-/// brackets or around `::`, a space after commas and around `=`.
+/// brackets or around `::`, a space after commas and semicolons and around `=`.
 pub fn written<T: ToTokens>(tokens: &T) -> String {
     let mut text = String::new();
     write_tokens(tokens.to_token_stream(), &mut text);
@@ -210,6 +210,12 @@ fn write_tokens(tokens: TokenStream, text: &mut String) {
                     Delimiter::Brace => ("{", "}"),
                     Delimiter::None => ("", ""),
                 };
+                // `mut [u8]` takes a space before the bracket, `repr(C)` none before the
+                // parenthesis.
+                if after_word && matches!(group.delimiter(), Delimiter::Bracket | Delimiter::Brace)
+                {
+                    text.push(' ');
+                }
                 text.push_str(open);
                 write_tokens(group.stream(), text);
                 text.push_str(close);
@@ -224,7 +230,10 @@ fn write_tokens(tokens: TokenStream, text: &mut String) {
             }
             TokenTree::Punct(punct) => {
                 match punct.as_char() {
-                    ',' => text.push_str(", "),
+                    ',' | ';' => {
+                        text.push(punct.as_char());
+                        text.push(' ');
+                    }
                     '=' | '+' if punct.spacing() == Spacing::Alone => {
                         text.push(' ');
                         text.push(punct.as_char());
@@ -234,6 +243,44 @@ fn write_tokens(tokens: TokenStream, text: &mut String) {
                 }
                 after_word = false;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::{Attribute, Type, parse_quote};
+
+    use super::written;
+
+    #[test]
+    fn written_attributes_read_as_typed() {
+        let cases: [(Attribute, &str); 4] = [
+            (parse_quote!(#[field(x)]), "#[field(x)]"),
+            (parse_quote!(#[field = 3]), "#[field = 3]"),
+            (parse_quote!(#[repr(C, packed(2))]), "#[repr(C, packed(2))]"),
+            (
+                parse_quote!(#[has_field(crate = "::rcu::has_field")]),
+                "#[has_field(crate = \"::rcu::has_field\")]",
+            ),
+        ];
+        for (attr, expected) in cases {
+            assert_eq!(written(&attr), expected);
+        }
+    }
+
+    #[test]
+    fn written_types_read_as_typed() {
+        let cases: [(Type, &str); 3] = [
+            (parse_quote!(Link<1>), "Link<1>"),
+            (parse_quote!(&'a mut [u8; 4]), "&'a mut [u8; 4]"),
+            (
+                parse_quote!(crate::list::Link<Self>),
+                "crate::list::Link<Self>",
+            ),
+        ];
+        for (ty, expected) in cases {
+            assert_eq!(written(&ty), expected);
         }
     }
 }

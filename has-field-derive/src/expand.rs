@@ -188,3 +188,108 @@ fn assert_fields_aligned(container: &Container, fields: &[&Field]) -> TokenStrea
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use syn::parse_quote;
+
+    use super::*;
+
+    fn expand(input: DeriveInput) -> String {
+        derive(&input).to_string()
+    }
+
+    #[test]
+    fn guard_borrows_each_marked_field() {
+        let output = expand(parse_quote! {
+            struct Node<T: ?Sized> {
+                #[field]
+                first: First,
+                #[field]
+                second: Second,
+                value: T,
+            }
+        });
+
+        assert!(output.contains("fn __has_field_assert_fields_aligned < T : ? Sized >"));
+        assert!(output.contains("let _ = & this . first ;"));
+        assert!(output.contains("let _ = & this . second ;"));
+        assert!(!output.contains("& this . value"));
+    }
+
+    #[test]
+    fn one_impl_per_marked_field() {
+        let output = expand(parse_quote! {
+            struct Pair(#[field] First, u8, #[field] Second);
+        });
+
+        assert_eq!(output.matches("unsafe impl").count(), 2);
+        assert!(output.contains(":: has_field :: HasField < Pair , First >"));
+        assert!(output.contains("& raw mut (* ptr) . 0"));
+        assert!(output.contains(":: core :: mem :: offset_of ! (Self , 2)"));
+    }
+
+    #[test]
+    fn generic_field_type_gets_field_bound() {
+        let output = expand(parse_quote! {
+            struct Node<T, const N: usize> where T: Copy {
+                #[field]
+                link: Link<N>,
+                #[field]
+                plain: Plain,
+                value: T,
+            }
+        });
+
+        assert!(
+            output
+                .contains("where T : Copy , Link < N > : :: has_field :: Field < Node < T , N > >")
+        );
+        assert!(!output.contains("Plain : :: has_field :: Field"));
+    }
+
+    #[test]
+    fn errors_keep_valid_impls_and_drop_guard() {
+        let output = expand(parse_quote! {
+            #[repr(packed)]
+            struct Node {
+                #[field]
+                first: Link,
+                #[field]
+                second: Link,
+            }
+        });
+
+        assert_eq!(output.matches("compile_error !").count(), 2);
+        assert_eq!(output.matches("unsafe impl").count(), 1);
+        assert!(!output.contains("__has_field_assert_fields_aligned"));
+    }
+
+    #[test]
+    fn invalid_crate_path_emits_only_errors() {
+        let output = expand(parse_quote! {
+            #[has_field(crate = "not a path")]
+            struct Node {
+                #[field]
+                link: Link,
+            }
+        });
+
+        assert_eq!(output.matches("compile_error !").count(), 1);
+        assert!(!output.contains("unsafe impl"));
+    }
+
+    #[test]
+    fn crate_path_replaces_default() {
+        let output = expand(parse_quote! {
+            #[has_field(crate = "::rcu::has_field")]
+            struct Node {
+                #[field]
+                link: Link,
+            }
+        });
+
+        assert!(output.contains("unsafe impl :: rcu :: has_field :: HasField < Node , Link >"));
+        assert!(!output.contains("unsafe impl :: has_field"));
+    }
+}
