@@ -179,8 +179,8 @@ fn parse_has_field(attr: &Attribute, container: &mut Container) -> syn::Result<(
 }
 
 /// Finds `packed` among the arguments of a `repr` attribute. Tokens that come from a
-/// `macro_rules!` fragment such as `$repr:meta` arrive wrapped in invisible groups, so the
-/// search looks inside those, but not inside `align(...)` or other visible groups.
+/// `macro_rules!` fragment such as `$repr:meta` may arrive wrapped in invisible groups, so
+/// the search looks inside those, but not inside `align(...)` or other visible groups.
 fn find_packed(tokens: TokenStream) -> Option<Ident> {
     tokens.into_iter().find_map(|token| match token {
         TokenTree::Ident(ident) if ident == "packed" => Some(ident),

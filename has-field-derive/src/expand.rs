@@ -67,6 +67,7 @@ fn impl_has_field(container: &Container, field: &Field) -> TokenStream {
     let (impl_generics, ty_generics, where_clause) = container.generics.split_for_impl();
     let member = &field.member;
     let field_type = field.ty;
+
     // The trait path carries the field type's span, so that "`Plain` is not declared as
     // an intrusive field of `Node`" points at the field instead of at the derive. A path
     // from `#[has_field(crate = "...")]` keeps the span of its string literal, so that a
@@ -79,17 +80,6 @@ fn impl_has_field(container: &Container, field: &Field) -> TokenStream {
         #has_field::HasField<#ident #ty_generics, #field_type>
     };
 
-    // Soundness notes on the two bodies:
-    // - `&raw mut` creates no reference. `&mut (*ptr).field` would assert that the field
-    //   is valid and unaliased, and would narrow the result's provenance to the field's
-    //   bytes, so that under Stacked Borrows `field_container_of` could not reach the rest
-    //   of the container from it.
-    // - `byte_sub` keeps the provenance of `ptr`. Arithmetic on `ptr as usize` would lose
-    //   it, and the pointer rebuilt from the integer would not be allowed to access
-    //   anything under strict provenance.
-    // - `where Self: Sized` makes `field_container_of` exist only where `offset_of!` does,
-    //   and where a thin `*mut Self` is a whole pointer: an unsized container would need
-    //   metadata that a field pointer cannot supply.
     // The trait declares `F: Field<T>`. For a field type that depends on the struct's
     // generic parameters, such as `T` or `Link<N>`, that bound can hold for some
     // arguments and not others, so the impl carries it. A concrete field type gets no
@@ -110,13 +100,24 @@ fn impl_has_field(container: &Container, field: &Field) -> TokenStream {
         Some(quote!(where #(#predicates),*))
     };
 
+    // Soundness notes on the two bodies:
+    // - `&raw mut` creates no reference. `&mut (*ptr).field` would assert that the field
+    //   is valid and unaliased, and would narrow the result's provenance to the field's
+    //   bytes, so that under Stacked Borrows `field_container_of` could not reach the rest
+    //   of the container from it.
+    // - `byte_sub` keeps the provenance of `ptr`. Arithmetic on `ptr as usize` would lose
+    //   it, and the pointer rebuilt from the integer would not be allowed to access
+    //   anything under strict provenance.
+    // - `where Self: Sized` makes `field_container_of` exist only where `offset_of!` does,
+    //   and where a thin `*mut Self` is a whole pointer: an unsized container would need
+    //   metadata that a field pointer cannot supply.
     quote! {
         #[automatically_derived]
         unsafe impl #impl_generics #trait_path for #ident #ty_generics #where_clause {
             #[inline]
             unsafe fn raw_get_field(ptr: *mut Self) -> *mut #field_type {
-                // SAFETY: the caller guarantees that `ptr` points to a valid `Self`, so
-                // the place `(*ptr).field` is in bounds.
+                // SAFETY: the caller guarantees that `ptr` points into a live allocation
+                // with room for a `Self`, so the place `(*ptr).field` is in bounds.
                 unsafe { &raw mut (*ptr).#member }
             }
 

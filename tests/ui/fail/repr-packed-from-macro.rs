@@ -4,7 +4,8 @@ struct Link;
 
 impl<T> Field<T> for Link {}
 
-// The `repr` arguments arrive as a `$repr:meta` fragment, inside an invisible group.
+// The `repr` arguments arrive as a `$repr:meta` fragment, which may reach the derive
+// wrapped in an invisible group.
 macro_rules! with_repr {
     ($repr:meta) => {
         #[derive(HasField)]

@@ -6,8 +6,8 @@ use core::mem::offset_of;
 use has_field::HasField;
 use support::{Link, ListLink, check_round_trip};
 
-// Field names and types arrive as fragments, which the derive sees inside invisible
-// groups.
+// Field names and types arrive as fragments, which may reach the derive wrapped in
+// invisible groups.
 macro_rules! linked_struct {
     ($name:ident { $value:ident: $value_type:ty, $link:ident: $link_type:ty $(,)? }) => {
         #[derive(HasField)]

@@ -11,7 +11,7 @@ struct Counter(u64);
 impl<T> Field<T> for Counter {}
 
 // One marked field whose type is a type parameter cannot overlap with another impl.
-// The impl holds where `T: Field<Holder<T>>`.
+// The impl applies where `T: Field<Holder<T>>`.
 #[derive(HasField)]
 struct Holder<T> {
     tag: u8,
