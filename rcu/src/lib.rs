@@ -5,6 +5,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod barrier;
+mod batching;
 mod callback;
 mod gp_thread;
 mod grace_period;
