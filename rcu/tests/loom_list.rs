@@ -4,12 +4,13 @@
 //! Entries are `Arc`s that the test keeps, so a node reclaimed too early is flagged
 //! instead of freed, and the model checks the flag without touching freed memory.
 //!
-//! Only spawned threads enter read-side critical sections. NOTE: a reader registered on
-//! the model's main thread unregisters from a thread-local destructor that loom runs
-//! after it has torn down the engine's statics, and loom then panics.
+//! Readers unregister explicitly before their thread returns: loom may end the model
+//! before a finished thread's thread-local destructors run, so the destructor that
+//! normally unregisters a reader would race with the teardown.
 
 #![cfg(loom)]
 
+use loom::cell::UnsafeCell;
 use loom::sync::Arc as LoomArc;
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::thread;
@@ -21,18 +22,29 @@ use rcu::{HasField, ListLinks, RcuList};
 #[has_field(crate = "rcu::has_field")]
 struct Node {
     value: u64,
+    /// Written by the inserting thread just before insertion, and read by the reader, so
+    /// loom reports the read unless the list's publication orders the write before it.
+    payload: UnsafeCell<u64>,
     /// Set once the list's count is reclaimed, after the removal's grace period.
     reclaimed: AtomicBool,
     #[field]
     links: ListLinks,
 }
 
+// SAFETY: `payload` is written only before the node is inserted, through the `Arc` that
+// is moved into the list, and only read afterwards.
+unsafe impl Sync for Node {}
+
 fn node(value: u64) -> Arc<Node> {
-    Arc::new(Node {
+    let node = Arc::new(Node {
         value,
+        payload: UnsafeCell::new(0),
         reclaimed: AtomicBool::new(false),
         links: ListLinks::new(),
-    })
+    });
+    // SAFETY: the node is not shared yet.
+    node.payload.with_mut(|payload| unsafe { *payload = value * 10 });
+    node
 }
 
 /// Builds the list `[1, 2]` and returns it with its nodes.
@@ -58,6 +70,9 @@ fn walk(list: &RcuList<Node, 0, Arc<Node>>) -> Vec<u64> {
             "the reader saw node {} after its grace period ended",
             node.value
         );
+        // SAFETY: the payload is only read once the node is on the list.
+        let payload = node.payload.with(|payload| unsafe { *payload });
+        assert_eq!(payload, node.value * 10);
         values.push(node.value);
         assert!(values.len() <= 3, "the walk did not terminate: {values:?}");
     }
@@ -71,7 +86,11 @@ fn remove_waits_for_reader() {
 
         let reader = {
             let list = LoomArc::clone(&list);
-            thread::spawn(move || walk(&list))
+            thread::spawn(move || {
+                let seen = walk(&list);
+                rcu::unregister_thread();
+                seen
+            })
         };
 
         let unlinked = list.lock().remove(&nodes[0]).expect("node 1 is on the list");
@@ -92,7 +111,11 @@ fn insert_publishes_initialized_node() {
 
         let reader = {
             let list = LoomArc::clone(&list);
-            thread::spawn(move || walk(&list))
+            thread::spawn(move || {
+                let seen = walk(&list);
+                rcu::unregister_thread();
+                seen
+            })
         };
 
         let mut writer = list.lock();
@@ -116,7 +139,11 @@ fn reader_on_removed_node_walks_on() {
         // stands on either keeps a live successor or reaches the end.
         let reader = {
             let list = LoomArc::clone(&list);
-            thread::spawn(move || walk(&list))
+            thread::spawn(move || {
+                let seen = walk(&list);
+                rcu::unregister_thread();
+                seen
+            })
         };
 
         let mut writer = list.lock();
