@@ -80,7 +80,11 @@ impl Node {
 
     fn check_alive(&self) {
         let canary = self.canary.load(Ordering::Relaxed);
-        assert_eq!(canary, ALIVE, "a reader saw node {} after it was reclaimed", self.id);
+        assert_eq!(
+            canary, ALIVE,
+            "a reader saw node {} after it was reclaimed",
+            self.id
+        );
     }
 }
 
@@ -186,7 +190,11 @@ fn readers_see_live_nodes_under_writers() {
         stop.store(true, Ordering::Relaxed);
     });
 
-    assert_eq!(walk(&list), 64, "each update inserts one node and removes one");
+    assert_eq!(
+        walk(&list),
+        64,
+        "each update inserts one node and removes one"
+    );
     assert!(walks.load(Ordering::Relaxed) > 0);
     assert!(updates.load(Ordering::Relaxed) > 0);
     drop(list);
@@ -228,7 +236,10 @@ fn node_on_two_lists_survives_removal_from_one() {
                 // A node that is off the secondary list goes back after its grace period.
                 if let Some(unlinked) = unlinked {
                     let node = unlinked.synchronize();
-                    assert!(Arc::strong_count(&node) >= 2, "the primary list holds a count");
+                    assert!(
+                        Arc::strong_count(&node) >= 2,
+                        "the primary list holds a count"
+                    );
                     if rng.below(2) == 0 {
                         secondary.lock().push_front(node);
                     } else {

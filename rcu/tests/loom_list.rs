@@ -43,7 +43,8 @@ fn node(value: u64) -> Arc<Node> {
         links: ListLinks::new(),
     });
     // SAFETY: the node is not shared yet.
-    node.payload.with_mut(|payload| unsafe { *payload = value * 10 });
+    node.payload
+        .with_mut(|payload| unsafe { *payload = value * 10 });
     node
 }
 
@@ -93,7 +94,10 @@ fn remove_waits_for_reader() {
             })
         };
 
-        let unlinked = list.lock().remove(&nodes[0]).expect("node 1 is on the list");
+        let unlinked = list
+            .lock()
+            .remove(&nodes[0])
+            .expect("node 1 is on the list");
         let reclaimed = unlinked.synchronize();
         reclaimed.reclaimed.store(true, Ordering::Relaxed);
 
@@ -125,7 +129,10 @@ fn insert_publishes_initialized_node() {
         assert_eq!(first, Some(1));
 
         let seen = reader.join().unwrap();
-        assert!(seen == [1, 2] || seen == [0, 1, 2], "unexpected walk {seen:?}");
+        assert!(
+            seen == [1, 2] || seen == [0, 1, 2],
+            "unexpected walk {seen:?}"
+        );
     });
 }
 
@@ -157,6 +164,9 @@ fn reader_on_removed_node_walks_on() {
 
         let seen = reader.join().unwrap();
         let allowed: [&[u64]; 4] = [&[1, 2, 3], &[1, 3], &[2, 3], &[3]];
-        assert!(allowed.contains(&seen.as_slice()), "unexpected walk {seen:?}");
+        assert!(
+            allowed.contains(&seen.as_slice()),
+            "unexpected walk {seen:?}"
+        );
     });
 }
