@@ -108,7 +108,7 @@ impl Rng {
     }
 }
 
-/// Walks `list` under one guard, checking every node; returns the number seen.
+/// Walks `list` under one guard, checks every node, and returns the number seen.
 fn walk<const ID: u64, P: rcu::list::ListPointer<Node>>(list: &RcuList<Node, ID, P>) -> usize
 where
     Node: HasField<Node, ListLinks<ID>>,
@@ -146,7 +146,7 @@ fn readers_see_live_nodes_under_writers() {
         for seed in 1..=2u64 {
             let (list, ledger, stop, updates) = (&list, &ledger, &stop, &updates);
             scope.spawn(move || {
-                let mut rng = Rng(seed * 0x9E37_79B9_7F4A_7C15);
+                let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
                 let mut pending = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
                     let guard = rcu::read_lock();

@@ -142,8 +142,8 @@ fn reader_on_removed_node_walks_on() {
         let (list, nodes) = two_node_list();
         list.lock().push_back(node(3));
 
-        // The writer removes the middle node and then the last one; a reader that
-        // stands on either keeps a live successor or reaches the end.
+        // The writer removes the middle node and then the first one. A reader that is on
+        // either of them walks on to a live successor or reaches the end.
         let reader = {
             let list = LoomArc::clone(&list);
             thread::spawn(move || {

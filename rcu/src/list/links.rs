@@ -58,7 +58,7 @@ pub struct ListLinks<const ID: u64 = 0> {
 
 // SAFETY: `next` and `owner` are atomics. `prev` is accessed only by the thread that holds
 // the writer lock of the list the links are on, or by the sole owner of an unlinked entry
-// after its grace period; both exclude every other access.
+// after its grace period. Either excludes every other access.
 unsafe impl<const ID: u64> Send for ListLinks<ID> {}
 // SAFETY: as above; a shared `&ListLinks` gives no access to `prev` outside the list.
 unsafe impl<const ID: u64> Sync for ListLinks<ID> {}

@@ -322,8 +322,8 @@ where
             let next = unsafe { (*links).next.load(Ordering::Relaxed) };
             // SAFETY: as above.
             let entry = unsafe { entry_of::<T, ID>(links) };
-            // SAFETY: no reader can reach the links any more, and the list is about to
-            // give up the entry; other `Arc`s may insert the value elsewhere afterwards.
+            // SAFETY: no reader can reach the links any more, because no walk can exist.
+            // Resetting them lets other `Arc`s to the value insert it again later.
             unsafe { ListLinks::reset(links) };
             // SAFETY: every entry came from `P::into_raw`, and the list drops each once.
             drop(unsafe { P::from_raw(NonNull::new_unchecked(entry)) });
@@ -642,7 +642,7 @@ fn already_linked(on_this_list: bool, awaiting_grace_period: bool) -> ! {
 /// An iterator over the entries of an [`RcuList`], from front to back.
 ///
 /// Created by [`RcuList::iter`] under a guard, or by [`ListWriter::iter`] under the
-/// writer lock; every `&'g T` it yields is valid for as long as that guard or lock is held.
+/// writer lock. Every `&'g T` it yields is valid for as long as that guard or lock is held.
 pub struct Iter<'g, T, const ID: u64 = 0>
 where
     T: HasField<T, ListLinks<ID>>,

@@ -146,7 +146,7 @@ fn reader_walks_on_from_removed_entry() {
     let one = walk.nth(1).unwrap();
     assert_eq!(one.value, 1);
 
-    // Remove the entry the reader stands on, then its successor.
+    // Remove the entry the reader is on, then its successor.
     let mut writer = list.lock();
     let first_removed = writer.remove(one).unwrap();
     let two = list.iter(&guard).nth(1).unwrap();
