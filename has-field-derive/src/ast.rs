@@ -33,7 +33,7 @@ impl<'a> Container<'a> {
             Data::Struct(data) => data,
             Data::Enum(data) => {
                 errors.error_spanned_by(
-                    &data.enum_token,
+                    data.enum_token,
                     "`#[derive(HasField)]` supports only structs, and an enum has no field \
                      at a fixed offset: put the intrusive field in a struct instead",
                 );
@@ -41,7 +41,7 @@ impl<'a> Container<'a> {
             }
             Data::Union(data) => {
                 errors.error_spanned_by(
-                    &data.union_token,
+                    data.union_token,
                     "`#[derive(HasField)]` supports only structs, and the fields of a union \
                      overlap: put the intrusive field in a struct instead",
                 );
