@@ -77,11 +77,6 @@ pub(crate) fn snapshot_readers(into: &mut Vec<Arc<ReaderNode>>) {
     into.extend(lock(&REGISTRY).iter().cloned());
 }
 
-/// Returns the number of registered reader threads.
-pub(crate) fn registered_readers() -> usize {
-    lock(&REGISTRY).len()
-}
-
 /// A read-side critical section, open for as long as the guard lives.
 ///
 /// Created by [`read_lock`]. Sections nest: a thread may hold several guards, and the
