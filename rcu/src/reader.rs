@@ -304,6 +304,7 @@ impl Drop for Registration {
             .position(|node| Arc::ptr_eq(node, &self.node))
         {
             registry.swap_remove(index);
+            stats::record_unregistration();
         }
     }
 }
