@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 /// A snapshot of the crate's counters, from [`stats`].
 ///
 /// Each field is read separately with `Relaxed` loads, so fields updated concurrently
-/// may be slightly out of step with each other.
+/// may be slightly out of step with each other. Taking a snapshot takes no lock, so it
+/// is cheap enough to call from a reader's loop.
 ///
 /// ```
 /// rcu::synchronize_rcu();
@@ -51,6 +52,7 @@ macro_rules! counters {
 
 counters!(
     GRACE_PERIODS,
+    REGISTERED_NOW,
     WAIT_NANOS,
     REGISTERED_TOTAL,
     EXITED_IN_SECTION,
@@ -73,7 +75,7 @@ pub fn stats() -> Stats {
     Stats {
         grace_periods: GRACE_PERIODS.load(Ordering::Relaxed),
         wait_time: Duration::from_nanos(WAIT_NANOS.load(Ordering::Relaxed)),
-        readers_registered: crate::reader::registered_readers() as u64,
+        readers_registered: REGISTERED_NOW.load(Ordering::Relaxed),
         readers_registered_total: REGISTERED_TOTAL.load(Ordering::Relaxed),
         readers_exited_in_section: EXITED_IN_SECTION.load(Ordering::Relaxed),
         stalls: STALLS.load(Ordering::Relaxed),
@@ -100,6 +102,11 @@ pub(crate) fn record_grace_period() {
 
 pub(crate) fn record_registration() {
     REGISTERED_TOTAL.fetch_add(1, Ordering::Relaxed);
+    REGISTERED_NOW.fetch_add(1, Ordering::Relaxed);
+}
+
+pub(crate) fn record_unregistration() {
+    REGISTERED_NOW.fetch_sub(1, Ordering::Relaxed);
 }
 
 pub(crate) fn record_exit_in_section() {

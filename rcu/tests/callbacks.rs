@@ -439,7 +439,11 @@ fn panicking_callback_is_logged_and_others_run() {
     }
     rcu::rcu_barrier();
     assert_eq!(ran.load(Ordering::SeqCst), 10, "the good callbacks all ran");
-    assert_eq!(Arc::strong_count(&ran), 1, "every box was dropped, the panicking one too");
+    assert_eq!(
+        Arc::strong_count(&ran),
+        1,
+        "every box was dropped, the panicking one too"
+    );
     assert!(rcu::stats().callbacks_panicked > panicked_before);
     let logged = ERRORS.0.lock().unwrap().clone();
     assert!(
