@@ -1,6 +1,7 @@
 //! A typed view of the derive input: the struct, its fields and what their attributes ask
 //! for. It borrows from the syn tree so that errors can point at the original tokens.
 
+use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Generics, Ident, Index, Member, Type};
 
@@ -33,7 +34,7 @@ impl<'a> Container<'a> {
             Data::Struct(data) => data,
             Data::Enum(data) => {
                 errors.error_spanned_by(
-                    &data.enum_token,
+                    data.enum_token.to_token_stream(),
                     "`#[derive(HasField)]` supports only structs, and an enum has no field \
                      at a fixed offset: put the intrusive field in a struct instead",
                 );
@@ -41,7 +42,7 @@ impl<'a> Container<'a> {
             }
             Data::Union(data) => {
                 errors.error_spanned_by(
-                    &data.union_token,
+                    data.union_token.to_token_stream(),
                     "`#[derive(HasField)]` supports only structs, and the fields of a union \
                      overlap: put the intrusive field in a struct instead",
                 );

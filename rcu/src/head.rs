@@ -6,6 +6,15 @@ use core::ptr;
 
 /// The callback function type of [`call_rcu`](crate::call_rcu): it receives the head it
 /// was queued with.
+///
+/// ```
+/// use rcu::{RcuCallbackFn, RcuHead};
+///
+/// unsafe fn ignore_head(_head: *mut RcuHead) {}
+///
+/// let callback: RcuCallbackFn = ignore_head;
+/// # let _ = callback;
+/// ```
 pub type RcuCallbackFn = unsafe fn(*mut RcuHead);
 
 /// The intrusive head that [`call_rcu`](crate::call_rcu) links into its queue: two words,
@@ -75,6 +84,26 @@ impl<T: ?Sized> Field<T> for RcuHead {}
 ///
 /// Implemented for every type that implements `HasField<Self, RcuHead>`, which
 /// `#[derive(HasField)]` provides for a `#[field]` of type `RcuHead`.
+///
+/// ```
+/// use rcu::{HasField, HasRcuHead, RcuHead};
+///
+/// #[derive(HasField)]
+/// #[has_field(crate = "rcu::has_field")]
+/// struct Node {
+///     value: u32,
+///     #[field]
+///     head: RcuHead,
+/// }
+///
+/// // Generic code can retire any such container.
+/// fn retire<T: HasRcuHead + Send + 'static>(node: Box<T>) {
+///     rcu::kfree_rcu(node);
+/// }
+///
+/// retire(Box::new(Node { value: 1, head: RcuHead::new() }));
+/// rcu::rcu_barrier();
+/// ```
 pub trait HasRcuHead: HasField<Self, RcuHead> {}
 
 impl<T: HasField<T, RcuHead> + ?Sized> HasRcuHead for T {}

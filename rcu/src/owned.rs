@@ -153,8 +153,8 @@ pub(crate) unsafe fn defer_box_drop<T: HasRcuHead + Send + 'static>(ptr: *mut T)
         drop(unsafe { Box::from_raw(<T as HasField<T, RcuHead>>::field_container_of(head)) });
     }
 
-    // NOTE: `call_rcu` does not slow down a caller that outruns the callback thread, so an
-    // updater that replaces values without pause can grow the backlog without bound.
+    // NOTE: unlike `kfree_rcu`, raw `call_rcu` does not slow down a caller that outruns the
+    // callback thread, so the backlog of deferred drops is not held to `callback_limit()`.
 
     // SAFETY: `ptr` points to a live `T`, and the projection keeps its provenance.
     let head = unsafe { <T as HasField<T, RcuHead>>::raw_get_field(ptr) };

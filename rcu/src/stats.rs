@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 /// A snapshot of the crate's counters, from [`stats`].
 ///
 /// Each field is read separately with `Relaxed` loads, so fields updated concurrently
-/// may be slightly out of step with each other.
+/// may be slightly out of step with each other. Taking a snapshot takes no lock, so it
+/// is cheap enough to call from a reader's loop.
 ///
 /// ```
 /// rcu::synchronize_rcu();
@@ -51,11 +52,11 @@ macro_rules! counters {
 
 counters!(
     GRACE_PERIODS,
+    REGISTERED_NOW,
     WAIT_NANOS,
     REGISTERED_TOTAL,
     EXITED_IN_SECTION,
     STALLS,
-    CALLBACKS_QUEUED,
     CALLBACKS_INVOKED,
     CALLBACKS_PANICKED,
     LARGEST_BATCH,
@@ -69,12 +70,12 @@ counters!(
 /// assert!(rcu::stats().grace_periods > before);
 /// ```
 pub fn stats() -> Stats {
-    let queued = CALLBACKS_QUEUED.load(Ordering::Relaxed);
+    let queued = crate::callback::callbacks_queued();
     let invoked = CALLBACKS_INVOKED.load(Ordering::Relaxed);
     Stats {
         grace_periods: GRACE_PERIODS.load(Ordering::Relaxed),
         wait_time: Duration::from_nanos(WAIT_NANOS.load(Ordering::Relaxed)),
-        readers_registered: crate::reader::registered_readers() as u64,
+        readers_registered: REGISTERED_NOW.load(Ordering::Relaxed),
         readers_registered_total: REGISTERED_TOTAL.load(Ordering::Relaxed),
         readers_exited_in_section: EXITED_IN_SECTION.load(Ordering::Relaxed),
         stalls: STALLS.load(Ordering::Relaxed),
@@ -101,6 +102,11 @@ pub(crate) fn record_grace_period() {
 
 pub(crate) fn record_registration() {
     REGISTERED_TOTAL.fetch_add(1, Ordering::Relaxed);
+    REGISTERED_NOW.fetch_add(1, Ordering::Relaxed);
+}
+
+pub(crate) fn record_unregistration() {
+    REGISTERED_NOW.fetch_sub(1, Ordering::Relaxed);
 }
 
 pub(crate) fn record_exit_in_section() {
@@ -111,14 +117,7 @@ pub(crate) fn record_stall() {
     STALLS.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Counts `count` callbacks queued.
-#[allow(dead_code)]
-pub(crate) fn record_callbacks_queued(count: u64) {
-    CALLBACKS_QUEUED.fetch_add(count, Ordering::Relaxed);
-}
-
 /// Counts one batch of `count` callbacks run, `panicked` of which panicked.
-#[allow(dead_code)]
 pub(crate) fn record_batch(count: u64, panicked: u64) {
     CALLBACKS_INVOKED.fetch_add(count, Ordering::Relaxed);
     CALLBACKS_PANICKED.fetch_add(panicked, Ordering::Relaxed);
