@@ -14,15 +14,9 @@ impl Drop for Counted {
     }
 }
 
-/// Waits until `expected` deferred drops have run, polling as the pointer tests do.
+/// Runs every queued callback, then checks that `expected` values have been dropped.
 fn wait_for_drops(drops: &AtomicUsize, expected: usize) {
-    for _ in 0..10_000 {
-        if drops.load(Ordering::SeqCst) >= expected {
-            break;
-        }
-        crate::synchronize_rcu();
-        thread::yield_now();
-    }
+    crate::rcu_barrier();
     assert_eq!(drops.load(Ordering::SeqCst), expected);
 }
 
