@@ -1,0 +1,153 @@
+//! Code generation: one `unsafe impl HasField` per marked field, plus a guard against
+//! packed layouts. Generated code names everything by absolute path (`::core::...` and the
+//! `has_field` crate path), so it compiles whatever the user's module has in scope.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::DeriveInput;
+use syn::spanned::Spanned;
+
+use crate::ast::{Container, Field};
+use crate::ctxt::Errors;
+use crate::valid;
+
+/// Runs the derive on `input`: build the typed view, validate it, expand it.
+pub fn derive(input: &DeriveInput) -> TokenStream {
+    let mut errors = Errors::default();
+
+    let Some(container) = Container::from_syn(input, &mut errors) else {
+        return errors.into_compile_errors().unwrap_or_default();
+    };
+
+    let impl_fields = valid::check(&container, &mut errors);
+
+    match errors.into_compile_errors() {
+        None => {
+            let impls = impl_fields
+                .iter()
+                .map(|field| impl_has_field(&container, field));
+            let guard = assert_fields_aligned(&container, &impl_fields);
+            quote! {
+                #(#impls)*
+                #guard
+            }
+        }
+        Some(compile_errors) => fallback(&container, &impl_fields, compile_errors),
+    }
+}
+
+/// Emits the errors together with the impls for the fields that passed validation, so
+/// that code using those impls does not add "trait bound not satisfied" errors to the
+/// real ones. The build fails on the errors anyway, so no fallback impl ever runs.
+fn fallback(container: &Container, fields: &[&Field], compile_errors: TokenStream) -> TokenStream {
+    if container.attrs.crate_path_invalid {
+        return compile_errors;
+    }
+    let impls = fields.iter().map(|field| impl_has_field(container, field));
+    quote! {
+        #compile_errors
+        #(#impls)*
+    }
+}
+
+/// The impl for one field. Its shape, for a field `link: Link` of `struct Node<T>`:
+///
+/// ```text
+/// unsafe impl<T> ::has_field::HasField<Node<T>, Link> for Node<T> {
+///     unsafe fn raw_get_field(ptr: *mut Self) -> *mut Link {
+///         unsafe { &raw mut (*ptr).link }
+///     }
+///     unsafe fn field_container_of(ptr: *mut Link) -> *mut Self where Self: Sized {
+///         unsafe { ptr.byte_sub(::core::mem::offset_of!(Self, link)).cast::<Self>() }
+///     }
+/// }
+/// ```
+fn impl_has_field(container: &Container, field: &Field) -> TokenStream {
+    let ident = container.ident;
+    let (impl_generics, ty_generics, where_clause) = container.generics.split_for_impl();
+    let member = &field.member;
+    let field_type = field.ty;
+    let has_field = match &container.attrs.crate_path {
+        Some(path) => quote!(#path),
+        None => quote!(::has_field),
+    };
+
+    // The trait path carries the field type's span, so that "`Link: Field<Node>` is not
+    // satisfied" points at the field instead of at the derive.
+    let trait_path = quote_spanned! {field_type.span()=>
+        #has_field::HasField<#ident #ty_generics, #field_type>
+    };
+
+    // Soundness notes on the two bodies:
+    // - `&raw mut` creates no reference. `&mut (*ptr).field` would assert that the field
+    //   is valid and unaliased, and would narrow the result's provenance to the field's
+    //   bytes, so that under Stacked Borrows `field_container_of` could not reach the rest
+    //   of the container from it.
+    // - `byte_sub` keeps the provenance of `ptr`. Arithmetic on `ptr as usize` would lose
+    //   it, and the pointer rebuilt from the integer would not be allowed to access
+    //   anything under strict provenance.
+    // - `where Self: Sized` makes `field_container_of` exist only where `offset_of!` does,
+    //   and where a thin `*mut Self` is a whole pointer: an unsized container would need
+    //   metadata that a field pointer cannot supply.
+    quote! {
+        #[automatically_derived]
+        unsafe impl #impl_generics #trait_path for #ident #ty_generics #where_clause {
+            #[inline]
+            unsafe fn raw_get_field(ptr: *mut Self) -> *mut #field_type {
+                // SAFETY: the caller guarantees that `ptr` points to a valid `Self`, so
+                // the place `(*ptr).field` is in bounds.
+                unsafe { &raw mut (*ptr).#member }
+            }
+
+            #[inline]
+            unsafe fn field_container_of(ptr: *mut #field_type) -> *mut Self
+            where
+                Self: ::core::marker::Sized,
+            {
+                // SAFETY: the caller guarantees that `ptr` points to this field inside a
+                // `Self`, so the container starts `offset_of!` bytes earlier, in the same
+                // allocation.
+                unsafe { ptr.byte_sub(::core::mem::offset_of!(Self, #member)).cast::<Self>() }
+            }
+        }
+    }
+}
+
+/// Makes the build fail when the struct is packed, even when the derive could not see the
+/// `#[repr(packed)]`, for example because another macro added it after the derive ran.
+/// A packed struct may place a field at an unaligned address, and intrusive code reads
+/// and writes through field pointers as if they were aligned. The derive rejects a
+/// `packed` it can read; this guard closes the hole for one it cannot. Taking a reference
+/// to a field of a packed struct is a hard error (E0793) unless the field is always
+/// aligned, so this function, which is never called, compiles only for a layout where
+/// every marked field is aligned:
+///
+/// ```text
+/// const _: () = {
+///     fn __has_field_assert_fields_aligned<T>(this: &Node<T>) {
+///         let _ = &this.link;
+///     }
+/// };
+/// ```
+fn assert_fields_aligned(container: &Container, fields: &[&Field]) -> TokenStream {
+    let ident = container.ident;
+    let (impl_generics, ty_generics, where_clause) = container.generics.split_for_impl();
+    // `this` keeps the call-site span, because a local bound under one span is not
+    // visible under the span of a field written inside `macro_rules!`.
+    let this = quote!(this);
+    let borrows = fields.iter().map(|field| {
+        let member = &field.member;
+        quote_spanned!(field.ty.span()=> let _ = &#this.#member;)
+    });
+
+    quote! {
+        const _: () = {
+            #[allow(dead_code)]
+            fn __has_field_assert_fields_aligned #impl_generics (#this: &#ident #ty_generics)
+            #where_clause
+            {
+                #(#borrows)*
+            }
+        };
+    }
+}
