@@ -1,16 +1,15 @@
 //! Parsing of the derive's attributes: `#[has_field(...)]` and `#[repr(...)]` on the
 //! struct, `#[field]` on its fields.
 
-use proc_macro2::{Delimiter, Ident, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Ident, Spacing, TokenStream, TokenTree};
 use quote::ToTokens;
-use syn::spanned::Spanned;
 use syn::{Attribute, LitStr, Meta, Token};
 
 use crate::ctxt::Errors;
 
 const CRATE_USAGE: &str = "#[has_field(crate = \"path::to::has_field\")]";
 
-/// What the struct's own attributes ask of the derive.
+/// Settings from the struct's own attributes.
 pub struct Container {
     /// The path that generated code uses for the `has_field` crate, from
     /// `#[has_field(crate = "...")]`.
@@ -23,7 +22,7 @@ pub struct Container {
     pub packed: Option<(Ident, String)>,
 }
 
-/// What the attributes of one field ask of the derive.
+/// Settings from the attributes of one field.
 pub struct Field<'a> {
     /// The first `#[field]` attribute, also when it was malformed, so that the fallback
     /// still emits the impl the user meant.
@@ -180,8 +179,8 @@ fn parse_has_field(attr: &Attribute, container: &mut Container) -> syn::Result<(
 }
 
 /// Finds `packed` among the arguments of a `repr` attribute. Tokens that come from a
-/// `macro_rules!` fragment such as `$repr:meta` arrive wrapped in invisible groups, so the
-/// search looks inside those, but not inside `align(...)` or other visible groups.
+/// `macro_rules!` fragment such as `$repr:meta` may arrive wrapped in invisible groups, so
+/// the search looks inside those, but not inside `align(...)` or other visible groups.
 fn find_packed(tokens: TokenStream) -> Option<Ident> {
     tokens.into_iter().find_map(|token| match token {
         TokenTree::Ident(ident) if ident == "packed" => Some(ident),
@@ -192,10 +191,96 @@ fn find_packed(tokens: TokenStream) -> Option<Ident> {
     })
 }
 
-/// Returns the source text of `tokens` as the user wrote it, for quoting in a message.
-pub fn written<T: ToTokens + Spanned>(tokens: &T) -> String {
-    match tokens.span().source_text() {
-        Some(text) => text,
-        None => tokens.to_token_stream().to_string(),
+/// Prints `tokens` the way people write them, for quoting in a message: no space inside
+/// brackets or around `::`, a space after commas and semicolons and around `=`.
+pub fn written<T: ToTokens>(tokens: &T) -> String {
+    let mut text = String::new();
+    write_tokens(tokens.to_token_stream(), &mut text);
+    text
+}
+
+fn write_tokens(tokens: TokenStream, text: &mut String) {
+    let mut after_word = false;
+    for token in tokens {
+        match token {
+            TokenTree::Group(group) => {
+                let (open, close) = match group.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::Brace => ("{", "}"),
+                    Delimiter::None => ("", ""),
+                };
+                // `mut [u8]` takes a space before the bracket, `repr(C)` none before the
+                // parenthesis.
+                if after_word && matches!(group.delimiter(), Delimiter::Bracket | Delimiter::Brace)
+                {
+                    text.push(' ');
+                }
+                text.push_str(open);
+                write_tokens(group.stream(), text);
+                text.push_str(close);
+                after_word = close.is_empty();
+            }
+            TokenTree::Ident(_) | TokenTree::Literal(_) => {
+                if after_word {
+                    text.push(' ');
+                }
+                text.push_str(&token.to_string());
+                after_word = true;
+            }
+            TokenTree::Punct(punct) => {
+                match punct.as_char() {
+                    ',' | ';' => {
+                        text.push(punct.as_char());
+                        text.push(' ');
+                    }
+                    '=' | '+' if punct.spacing() == Spacing::Alone => {
+                        text.push(' ');
+                        text.push(punct.as_char());
+                        text.push(' ');
+                    }
+                    other => text.push(other),
+                }
+                after_word = false;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::{Attribute, Type, parse_quote};
+
+    use super::written;
+
+    #[test]
+    fn written_attributes_read_as_typed() {
+        let cases: [(Attribute, &str); 4] = [
+            (parse_quote!(#[field(x)]), "#[field(x)]"),
+            (parse_quote!(#[field = 3]), "#[field = 3]"),
+            (parse_quote!(#[repr(C, packed(2))]), "#[repr(C, packed(2))]"),
+            (
+                parse_quote!(#[has_field(crate = "::rcu::has_field")]),
+                "#[has_field(crate = \"::rcu::has_field\")]",
+            ),
+        ];
+        for (attr, expected) in cases {
+            assert_eq!(written(&attr), expected);
+        }
+    }
+
+    #[test]
+    fn written_types_read_as_typed() {
+        let cases: [(Type, &str); 3] = [
+            (parse_quote!(Link<1>), "Link<1>"),
+            (parse_quote!(&'a mut [u8; 4]), "&'a mut [u8; 4]"),
+            (
+                parse_quote!(crate::list::Link<Self>),
+                "crate::list::Link<Self>",
+            ),
+        ];
+        for (ty, expected) in cases {
+            assert_eq!(written(&ty), expected);
+        }
     }
 }

@@ -2,10 +2,10 @@
 //! packed layouts. Generated code names everything by absolute path (`::core::...` and the
 //! `has_field` crate path), so it compiles whatever the user's module has in scope.
 
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
-use syn::DeriveInput;
+use proc_macro2::{TokenStream, TokenTree};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
+use syn::{DeriveInput, GenericParam};
 
 use crate::ast::{Container, Field};
 use crate::ctxt::Errors;
@@ -50,7 +50,7 @@ fn fallback(container: &Container, fields: &[&Field], compile_errors: TokenStrea
     }
 }
 
-/// The impl for one field. Its shape, for a field `link: Link` of `struct Node<T>`:
+/// Writes the impl for one field. Its shape, for a field `link: Link` of `struct Node<T>`:
 ///
 /// ```text
 /// unsafe impl<T> ::has_field::HasField<Node<T>, Link> for Node<T> {
@@ -67,15 +67,37 @@ fn impl_has_field(container: &Container, field: &Field) -> TokenStream {
     let (impl_generics, ty_generics, where_clause) = container.generics.split_for_impl();
     let member = &field.member;
     let field_type = field.ty;
+
+    // The trait path carries the field type's span, so that "`Plain` is not declared as
+    // an intrusive field of `Node`" points at the field instead of at the derive. A path
+    // from `#[has_field(crate = "...")]` keeps the span of its string literal, so that a
+    // path that does not resolve is reported there.
     let has_field = match &container.attrs.crate_path {
         Some(path) => quote!(#path),
-        None => quote!(::has_field),
+        None => quote_spanned!(field_type.span()=> ::has_field),
     };
-
-    // The trait path carries the field type's span, so that "`Link: Field<Node>` is not
-    // satisfied" points at the field instead of at the derive.
     let trait_path = quote_spanned! {field_type.span()=>
         #has_field::HasField<#ident #ty_generics, #field_type>
+    };
+
+    // The trait declares `F: Field<T>`. For a field type that depends on the struct's
+    // generic parameters, such as `T` or `Link<N>`, that bound can hold for some
+    // arguments and not others, so the impl carries it. A concrete field type gets no
+    // bound: the compiler then checks it at the derive and reports a missing `Field` impl
+    // there, instead of the impl silently not applying.
+    let mut predicates: Vec<TokenStream> = match where_clause {
+        Some(where_clause) => where_clause.predicates.iter().map(|p| quote!(#p)).collect(),
+        None => Vec::new(),
+    };
+    if mentions_generics(field_type.to_token_stream(), container) {
+        predicates.push(quote_spanned! {field_type.span()=>
+            #field_type: #has_field::Field<#ident #ty_generics>
+        });
+    }
+    let where_clause = if predicates.is_empty() {
+        None
+    } else {
+        Some(quote!(where #(#predicates),*))
     };
 
     // Soundness notes on the two bodies:
@@ -94,8 +116,8 @@ fn impl_has_field(container: &Container, field: &Field) -> TokenStream {
         unsafe impl #impl_generics #trait_path for #ident #ty_generics #where_clause {
             #[inline]
             unsafe fn raw_get_field(ptr: *mut Self) -> *mut #field_type {
-                // SAFETY: the caller guarantees that `ptr` points to a valid `Self`, so
-                // the place `(*ptr).field` is in bounds.
+                // SAFETY: the caller guarantees that `ptr` points into a live allocation
+                // with room for a `Self`, so the place `(*ptr).field` is in bounds.
                 unsafe { &raw mut (*ptr).#member }
             }
 
@@ -111,6 +133,22 @@ fn impl_has_field(container: &Container, field: &Field) -> TokenStream {
             }
         }
     }
+}
+
+/// Returns whether `tokens` name `Self` or one of the struct's generic parameters.
+fn mentions_generics(tokens: TokenStream, container: &Container) -> bool {
+    tokens.into_iter().any(|token| match token {
+        TokenTree::Ident(ident) => {
+            ident == "Self"
+                || container.generics.params.iter().any(|param| match param {
+                    GenericParam::Type(param) => param.ident == ident,
+                    GenericParam::Const(param) => param.ident == ident,
+                    GenericParam::Lifetime(param) => param.lifetime.ident == ident,
+                })
+        }
+        TokenTree::Group(group) => mentions_generics(group.stream(), container),
+        _ => false,
+    })
 }
 
 /// Makes the build fail when the struct is packed, even when the derive could not see the
@@ -149,5 +187,110 @@ fn assert_fields_aligned(container: &Container, fields: &[&Field]) -> TokenStrea
                 #(#borrows)*
             }
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::parse_quote;
+
+    use super::*;
+
+    fn expand(input: DeriveInput) -> String {
+        derive(&input).to_string()
+    }
+
+    #[test]
+    fn guard_borrows_each_marked_field() {
+        let output = expand(parse_quote! {
+            struct Node<T: ?Sized> {
+                #[field]
+                first: First,
+                #[field]
+                second: Second,
+                value: T,
+            }
+        });
+
+        assert!(output.contains("fn __has_field_assert_fields_aligned < T : ? Sized >"));
+        assert!(output.contains("let _ = & this . first ;"));
+        assert!(output.contains("let _ = & this . second ;"));
+        assert!(!output.contains("& this . value"));
+    }
+
+    #[test]
+    fn one_impl_per_marked_field() {
+        let output = expand(parse_quote! {
+            struct Pair(#[field] First, u8, #[field] Second);
+        });
+
+        assert_eq!(output.matches("unsafe impl").count(), 2);
+        assert!(output.contains(":: has_field :: HasField < Pair , First >"));
+        assert!(output.contains("& raw mut (* ptr) . 0"));
+        assert!(output.contains(":: core :: mem :: offset_of ! (Self , 2)"));
+    }
+
+    #[test]
+    fn generic_field_type_gets_field_bound() {
+        let output = expand(parse_quote! {
+            struct Node<T, const N: usize> where T: Copy {
+                #[field]
+                link: Link<N>,
+                #[field]
+                plain: Plain,
+                value: T,
+            }
+        });
+
+        assert!(
+            output
+                .contains("where T : Copy , Link < N > : :: has_field :: Field < Node < T , N > >")
+        );
+        assert!(!output.contains("Plain : :: has_field :: Field"));
+    }
+
+    #[test]
+    fn errors_keep_valid_impls_and_drop_guard() {
+        let output = expand(parse_quote! {
+            #[repr(packed)]
+            struct Node {
+                #[field]
+                first: Link,
+                #[field]
+                second: Link,
+            }
+        });
+
+        assert_eq!(output.matches("compile_error !").count(), 2);
+        assert_eq!(output.matches("unsafe impl").count(), 1);
+        assert!(!output.contains("__has_field_assert_fields_aligned"));
+    }
+
+    #[test]
+    fn invalid_crate_path_emits_only_errors() {
+        let output = expand(parse_quote! {
+            #[has_field(crate = "not a path")]
+            struct Node {
+                #[field]
+                link: Link,
+            }
+        });
+
+        assert_eq!(output.matches("compile_error !").count(), 1);
+        assert!(!output.contains("unsafe impl"));
+    }
+
+    #[test]
+    fn crate_path_replaces_default() {
+        let output = expand(parse_quote! {
+            #[has_field(crate = "::rcu::has_field")]
+            struct Node {
+                #[field]
+                link: Link,
+            }
+        });
+
+        assert!(output.contains("unsafe impl :: rcu :: has_field :: HasField < Node , Link >"));
+        assert!(!output.contains("unsafe impl :: has_field"));
     }
 }

@@ -88,10 +88,10 @@ fn reject_bare_type_parameters<'c, 'a>(
         return fields;
     }
 
-    let mut kept = Vec::new();
+    let mut impl_fields = Vec::new();
     for (position, field) in fields.iter().enumerate() {
         let Some(param) = bare_type_parameter(container, field.ty) else {
-            kept.push(*field);
+            impl_fields.push(*field);
             continue;
         };
         let other = if position == 0 { fields[1] } else { fields[0] };
@@ -107,7 +107,7 @@ fn reject_bare_type_parameters<'c, 'a>(
             ),
         );
     }
-    kept
+    impl_fields
 }
 
 /// Returns the name of the struct's type parameter that `ty` is, if it is one.
@@ -129,17 +129,20 @@ fn bare_type_parameter(container: &Container, ty: &Type) -> Option<String> {
         })
 }
 
-/// Suggests a distinct type by adding a const argument to the last path segment, which is
-/// how a link type meant for several lists is told apart.
+/// Suggests a distinct type. A link type without arguments gets a const parameter, which
+/// is how one link type serves several lists.
 fn distinct_type_example(ty: &Type) -> String {
     match ty {
         Type::Group(group) => distinct_type_example(&group.elem),
         Type::Path(path) => match path.path.segments.last() {
-            Some(last) => format!(
-                ", for example a link type with a const parameter, such as `{}<1>`",
+            Some(last) if last.arguments.is_empty() => format!(
+                ", for example by giving the link type a const parameter, as in `{}<1>`",
                 last.ident
             ),
-            None => String::new(),
+            _ => format!(
+                ", for example a wrapper struct around `{}` that implements `Field`",
+                written(ty)
+            ),
         },
         _ => String::new(),
     }

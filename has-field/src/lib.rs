@@ -2,7 +2,7 @@
 //!
 //! An intrusive data structure keeps its bookkeeping inside the values it organizes: a
 //! list node embeds its `next` link, an RCU callback embeds its callback head. The
-//! structure holds pointers to those embedded fields and, to hand a value back, must get
+//! structure stores pointers to those embedded fields. To hand a value back, it must get
 //! from a field pointer to the value that contains it. C does that with `container_of`,
 //! one macro call per field, and a Rust crate usually adds one trait per kind of field.
 //!
@@ -25,11 +25,13 @@
 //! Both conversions take and return raw pointers, and both keep the provenance of the
 //! pointer they are given: the field pointer is derived from the container pointer by a
 //! place projection, and the container pointer from the field pointer by subtracting the
-//! field's offset with [`pointer::byte_sub`]. Neither goes through an integer. So a field
-//! pointer that came from `raw_get_field` on a pointer with access to the whole container
-//! (from [`Box::into_raw`](https://doc.rust-lang.org/std/boxed/struct.Box.html#method.into_raw),
-//! from `&raw mut value`, or from `&mut value as *mut _`) leads back to a container pointer
-//! that may read and write every field.
+//! field's offset with
+//! [`byte_sub`](https://doc.rust-lang.org/core/primitive.pointer.html#method.byte_sub-1).
+//! Neither goes through an integer. So a field pointer that came from `raw_get_field` on
+//! a pointer with access to the whole container (from
+//! [`Box::into_raw`](https://doc.rust-lang.org/std/boxed/struct.Box.html#method.into_raw),
+//! from `&raw mut value`, or from `&mut value as *mut _`) leads back to a container
+//! pointer that may read and write every field.
 //!
 //! A pointer made from a reference to the field alone, such as `&mut value.link as *mut
 //! Link`, is different: under Stacked Borrows it may access only the field's bytes, and the
@@ -378,13 +380,17 @@ pub trait Field<T: ?Sized> {}
 /// # }
 /// ```
 ///
-/// The derive rejects, with an error at the offending token: enums, unions, unit structs,
-/// structs with no marked field, `#[repr(packed)]` and `#[repr(packed(N))]`, arguments or
-/// values on `#[field]`, a repeated `#[field]`, unknown or malformed `#[has_field(...)]`
-/// arguments, two marked fields whose types are written the same, and a marked field whose
-/// type is a bare type parameter beside another marked field (the two impls would overlap
-/// when the parameter is the other field's type). It reports every error in the input at
-/// once.
+/// The derive rejects the following inputs, each with an error at the offending token:
+///
+/// - enums, unions, unit structs, and structs with no marked field;
+/// - `#[repr(packed)]` and `#[repr(packed(N))]`;
+/// - arguments or values on `#[field]`, and a repeated `#[field]`;
+/// - unknown or malformed `#[has_field(...)]` arguments;
+/// - two marked fields whose types are written the same;
+/// - a marked field whose type is a bare type parameter beside another marked field,
+///   because the two impls would overlap when the parameter is the other field's type.
+///
+/// It reports every error in the input at once.
 ///
 /// ```compile_fail
 /// # use has_field::{Field, HasField};
@@ -447,7 +453,7 @@ pub unsafe trait HasField<T: ?Sized, F: Field<T>> {
     ///
     /// # Safety
     ///
-    /// - `ptr` points to the `F` field inside a live allocation that holds a `Self`.
+    /// - `ptr` points to the `F` field inside a live allocation that contains a `Self`.
     /// - To access the container through the result beyond the field, `ptr` must carry
     ///   provenance over the whole container. A pointer made from `&mut field` does not.
     ///

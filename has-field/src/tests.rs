@@ -1,10 +1,9 @@
-//! Unit tests of the conversions, written to run under Miri with Stacked and Tree Borrows:
-//! every pointer is derived from another without integer round trips or references to a
+//! Unit tests of the conversions, written to run under Miri with Stacked and Tree Borrows.
+//! Every pointer is derived from another without integer round trips or references to a
 //! single field, so a violation of the `HasField` contract shows up as undefined behavior.
 
-use core::mem::{MaybeUninit, offset_of};
+use core::mem::offset_of;
 use core::ptr;
-use std::boxed::Box;
 
 use crate::{Field, HasField};
 
@@ -61,10 +60,14 @@ fn manual_impl_round_trips() {
     // SAFETY: `back` has the provenance of `container`, which covers all of `manual`.
     unsafe { (*back).value = 2 };
     assert_eq!(manual.value, 2);
+    assert!(manual.link.next.is_null());
 }
 
 #[cfg(feature = "derive")]
 mod derived {
+    use core::mem::MaybeUninit;
+    use std::boxed::Box;
+
     use super::*;
 
     #[derive(crate::HasField)]

@@ -18,7 +18,7 @@ use crate::barrier;
 use crate::reader::{self, GEN_STEP, NEST_MASK, ReaderNode, assert_may_wait};
 use crate::stall;
 use crate::stats;
-use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, global, lock, spin_wait};
+use crate::sync::{Arc, AtomicU64, Mutex, Ordering, global, lock, spin_wait};
 
 /// A snapshot of the grace-period sequence, for the polled API.
 ///
@@ -54,11 +54,6 @@ global! {
 }
 
 global! {
-    /// Callers inside `wait_for`: a hint that batching is worth a yield.
-    static WAITERS: AtomicUsize = AtomicUsize::new(0);
-}
-
-global! {
     /// Serializes grace periods.
     static ENGINE: Mutex<Engine> = Mutex::new(Engine { readers: Vec::new() });
 }
@@ -69,7 +64,7 @@ fn snap(seq: u64) -> u64 {
 }
 
 /// Returns `true` once `seq` has reached `target`, allowing for wrap-around.
-fn seq_done(seq: u64, target: u64) -> bool {
+pub(crate) fn seq_done(seq: u64, target: u64) -> bool {
     seq.wrapping_sub(target) as i64 >= 0
 }
 
@@ -85,7 +80,7 @@ fn snapshot() -> u64 {
 }
 
 /// Returns `true` if the grace period `target` has completed.
-fn completed(target: u64) -> bool {
+pub(crate) fn completed(target: u64) -> bool {
     // Acquire pairs with the Release store that ends a grace period, so the caller's
     // later frees happen after every load of the readers that grace period waited for.
     seq_done(GP_SEQ.load(Ordering::Acquire), target)
@@ -131,22 +126,17 @@ pub(crate) fn wait_for(target: u64) {
         return;
     }
     let started = stats::now();
-    // Relaxed: a scheduling hint only.
-    WAITERS.fetch_add(1, Ordering::Relaxed);
-    {
-        let mut engine = lock(&ENGINE);
-        while !completed(target) {
-            if WAITERS.load(Ordering::Relaxed) > 1 {
-                // Other callers are on their way. Letting them run first means they take
-                // their snapshots before this grace period starts and share it, instead
-                // of each needing the next one.
-                crate::sync::thread::yield_now();
-            }
-            run_grace_period(&mut engine);
-        }
-    }
-    WAITERS.fetch_sub(1, Ordering::Relaxed);
+    crate::batching::wait_for(target);
     stats::record_wait(started);
+}
+
+/// Runs grace periods until `target` is reached. Only the batching leader calls this.
+pub(crate) fn run_until(target: u64, mut after_each: impl FnMut()) {
+    let mut engine = lock(&ENGINE);
+    while !completed(target) {
+        run_grace_period(&mut engine);
+        after_each();
+    }
 }
 
 /// Runs one grace period. The caller holds the engine lock.

@@ -5,6 +5,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod barrier;
+mod batching;
 mod callback;
 mod gp_thread;
 mod grace_period;
@@ -22,6 +23,6 @@ pub use grace_period::{
 };
 pub use has_field::{self, Field, HasField};
 pub use head::{HasRcuHead, RcuCallbackFn, RcuHead};
-pub use reader::{Guard, read_lock, read_lock_held};
+pub use reader::{Guard, read_lock, read_lock_held, unregister_thread};
 pub use stall::{DEFAULT_STALL_TIMEOUT, set_stall_timeout, stall_timeout};
 pub use stats::{Stats, stats};

@@ -166,16 +166,20 @@ pub fn read_lock() -> Guard {
         // sees generation `g` also sees every pointer unpublished before `g` began, which
         // is what lets the engine skip readers that already carry `g`.
         let generation = reader_gen().load(Ordering::Acquire);
-        // Relaxed: ordered before the section's loads by `reader_barrier` below.
-        reader.ctr.store(generation | 1, Ordering::Relaxed);
+        // Release, although this store opens a section: a grace period that reads this
+        // value and skips the thread must still see every earlier section of the thread
+        // finished, and a Relaxed store would not carry the Release of the earlier
+        // `Guard::drop` (same-thread stores do not extend a release sequence). Free on x86.
+        // Ordering against this section's own loads comes from `reader_barrier`.
+        reader.ctr.store(generation | 1, Ordering::Release);
         barrier::reader_barrier();
     } else {
         if ctr & NEST_MASK == NEST_MASK {
             nesting_overflow();
         }
-        // Relaxed: an inner section changes only the depth, which the engine reads only
-        // as zero or non-zero, and the depth stays non-zero here.
-        reader.ctr.store(ctr + 1, Ordering::Relaxed);
+        // Release for the same reason as above: whichever `ctr` value a grace period
+        // reads must order all of the thread's earlier sections before it.
+        reader.ctr.store(ctr + 1, Ordering::Release);
     }
 
     Guard {
@@ -230,6 +234,37 @@ pub(crate) fn assert_may_wait(api: &str) {
              with call_rcu or kfree_rcu, which never wait"
         );
     }
+}
+
+/// Unregisters the calling thread from the grace-period engine now, instead of at thread
+/// exit.
+///
+/// Grace periods stop scanning the thread, and its reader state is freed. A later
+/// [`read_lock`] on the thread registers it again. Useful for a long-lived thread that
+/// has finished with RCU, and the userspace counterpart of liburcu's
+/// `rcu_unregister_thread()`; threads that simply exit need not call it.
+///
+/// # Panics
+///
+/// Panics inside a read-side critical section, which the thread must end first.
+///
+/// ```
+/// drop(rcu::read_lock());
+/// rcu::unregister_thread();
+/// drop(rcu::read_lock()); // registers again
+/// ```
+#[track_caller]
+pub fn unregister_thread() {
+    assert!(
+        !read_lock_held(),
+        "rcu::unregister_thread() called inside an RCU read-side critical section: drop \
+         every Guard on this thread first"
+    );
+    let registration = REGISTRATION
+        .try_with(|registration| registration.borrow_mut().take())
+        .ok()
+        .flatten();
+    drop(registration);
 }
 
 #[cold]

@@ -1,0 +1,125 @@
+//! What the engine reports to the person operating it: stall warnings and threads that
+//! exit inside a read-side critical section.
+
+use std::cell::RefCell;
+use std::sync::Mutex;
+use std::thread;
+use std::time::Duration;
+
+/// Records every log line, so tests can check what a user would see.
+struct CaptureLogger {
+    records: Mutex<Vec<(log::Level, String)>>,
+}
+
+impl log::Log for CaptureLogger {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let line = record.args().to_string();
+        self.records.lock().unwrap().push((record.level(), line));
+    }
+
+    fn flush(&self) {}
+}
+
+static LOGGER: CaptureLogger = CaptureLogger {
+    records: Mutex::new(Vec::new()),
+};
+
+fn logged(level: log::Level, needle: &str) -> Vec<String> {
+    let _ = log::set_logger(&LOGGER);
+    log::set_max_level(log::LevelFilter::Trace);
+    LOGGER
+        .records
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(found, line)| *found == level && line.contains(needle))
+        .map(|(_, line)| line.clone())
+        .collect()
+}
+
+/// Serializes the tests: both change process-wide settings or counters.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+#[test]
+fn stall_warning_names_the_reader_once() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    logged(log::Level::Warn, "");
+    rcu::set_stall_timeout(Duration::from_millis(50));
+    let stalls_before = rcu::stats().stalls;
+
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+    let reader = thread::Builder::new()
+        .name("slow-reader".into())
+        .spawn(move || {
+            let guard = rcu::read_lock();
+            entered_tx.send(()).unwrap();
+            thread::sleep(Duration::from_millis(400));
+            drop(guard);
+        })
+        .unwrap();
+    entered_rx.recv().unwrap();
+    rcu::synchronize_rcu();
+    reader.join().unwrap();
+    rcu::set_stall_timeout(rcu::DEFAULT_STALL_TIMEOUT);
+
+    let warnings = logged(log::Level::Warn, "'slow-reader'");
+    assert_eq!(
+        warnings.len(),
+        1,
+        "expected one stall warning, got {warnings:?}"
+    );
+    assert!(warnings[0].contains("stall"), "{}", warnings[0]);
+    assert!(
+        warnings[0].contains("read-side critical section"),
+        "{}",
+        warnings[0]
+    );
+    assert_eq!(rcu::stats().stalls, stalls_before + 1);
+}
+
+thread_local! {
+    /// Initialized before the thread's first `read_lock`, so it is destroyed after the
+    /// thread's RCU registration: a Guard kept here outlives the registration.
+    static KEPT_GUARD: RefCell<Option<rcu::Guard>> = const { RefCell::new(None) };
+}
+
+#[test]
+fn exit_inside_section_is_reported_and_recovers() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let before = rcu::stats().readers_exited_in_section;
+    logged(log::Level::Error, "");
+
+    thread::Builder::new()
+        .name("leaves-early".into())
+        .spawn(|| {
+            KEPT_GUARD.with(|slot| {
+                let guard = rcu::read_lock();
+                *slot.borrow_mut() = Some(guard);
+            });
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+
+    let errors = logged(log::Level::Error, "'leaves-early'");
+    assert_eq!(errors.len(), 1, "expected one report, got {errors:?}");
+    assert!(
+        errors[0].contains("exiting inside an RCU read-side critical section"),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[0].contains("Drop every Guard"), "{}", errors[0]);
+    assert_eq!(rcu::stats().readers_exited_in_section, before + 1);
+
+    // The guard was dropped with the thread's other thread-locals, so grace periods
+    // complete again.
+    rcu::synchronize_rcu();
+}

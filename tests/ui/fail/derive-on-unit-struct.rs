@@ -1,0 +1,10 @@
+use has_field::{Field, HasField};
+
+struct Link;
+
+impl<T> Field<T> for Link {}
+
+#[derive(HasField)]
+struct Marker;
+
+fn main() {}

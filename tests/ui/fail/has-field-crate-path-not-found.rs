@@ -1,0 +1,14 @@
+use has_field::{Field, HasField};
+
+struct Link;
+
+impl<T> Field<T> for Link {}
+
+#[derive(HasField)]
+#[has_field(crate = "crate::missing")]
+struct Node {
+    #[field]
+    link: Link,
+}
+
+fn main() {}

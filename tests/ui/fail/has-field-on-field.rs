@@ -1,0 +1,14 @@
+use has_field::{Field, HasField};
+
+struct Link;
+
+impl<T> Field<T> for Link {}
+
+#[derive(HasField)]
+struct Node {
+    #[field]
+    #[has_field(crate = "::has_field")]
+    link: Link,
+}
+
+fn main() {}

@@ -1,0 +1,15 @@
+use has_field::{Field, HasField};
+
+struct Link;
+
+impl<T> Field<T> for Link {}
+
+#[derive(HasField)]
+#[cfg_attr(all(), repr(packed))]
+struct Node {
+    value: u8,
+    #[field]
+    link: Link,
+}
+
+fn main() {}

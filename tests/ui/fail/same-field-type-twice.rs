@@ -1,0 +1,15 @@
+use has_field::{Field, HasField};
+
+struct Link;
+
+impl<T> Field<T> for Link {}
+
+#[derive(HasField)]
+struct Node {
+    #[field]
+    first: Link,
+    #[field]
+    second: Link,
+}
+
+fn main() {}
