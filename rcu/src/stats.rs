@@ -55,7 +55,6 @@ counters!(
     REGISTERED_TOTAL,
     EXITED_IN_SECTION,
     STALLS,
-    CALLBACKS_QUEUED,
     CALLBACKS_INVOKED,
     CALLBACKS_PANICKED,
     LARGEST_BATCH,
@@ -69,7 +68,7 @@ counters!(
 /// assert!(rcu::stats().grace_periods > before);
 /// ```
 pub fn stats() -> Stats {
-    let queued = CALLBACKS_QUEUED.load(Ordering::Relaxed);
+    let queued = crate::callback::callbacks_queued();
     let invoked = CALLBACKS_INVOKED.load(Ordering::Relaxed);
     Stats {
         grace_periods: GRACE_PERIODS.load(Ordering::Relaxed),
@@ -111,14 +110,7 @@ pub(crate) fn record_stall() {
     STALLS.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Counts `count` callbacks queued.
-#[allow(dead_code)]
-pub(crate) fn record_callbacks_queued(count: u64) {
-    CALLBACKS_QUEUED.fetch_add(count, Ordering::Relaxed);
-}
-
 /// Counts one batch of `count` callbacks run, `panicked` of which panicked.
-#[allow(dead_code)]
 pub(crate) fn record_batch(count: u64, panicked: u64) {
     CALLBACKS_INVOKED.fetch_add(count, Ordering::Relaxed);
     CALLBACKS_PANICKED.fetch_add(panicked, Ordering::Relaxed);
