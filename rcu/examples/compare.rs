@@ -216,14 +216,14 @@ fn print_table(results: &[Measurement], threads: usize, share: f64) {
         .max(1e-9);
     println!(
         "\n{threads} threads, read share {}%\n\
-         | implementation | reads/s | updates/s | reads vs {} |\n\
+         | implementation | reads/s | updates/s | reads vs `{}` |\n\
          |---|---:|---:|---:|",
         share * 100.0,
         results.first().map_or("-", |m| m.name),
     );
     for m in results {
         println!(
-            "| {} | {:.2} M | {:.3} M | {:.2} |",
+            "| `{}` | {:.2} M | {:.3} M | {:.2} |",
             m.name,
             m.reads_per_second() / 1e6,
             m.updates_per_second() / 1e6,
