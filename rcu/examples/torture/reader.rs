@@ -1,0 +1,224 @@
+//! Reader threads: read-side critical sections that check what they can reach.
+//!
+//! Each reader seat runs one thread at a time. A thread runs a random number of sections
+//! and exits, and the seat starts a fresh one, so threads keep registering with the crate
+//! and unregistering while grace periods run.
+
+use crate::objects::{CANARY_LIVE, CURRENT, PIPE_LEN, pool};
+use crate::options::Rng;
+use crate::report::{Failure, record_failure};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread;
+use std::time::Duration;
+
+/// Buckets of the pipeline histogram: counts 0 to `PIPE_LEN`, and one for anything above.
+pub const PIPE_BUCKETS: usize = PIPE_LEN as usize + 2;
+/// Buckets of the batch histogram: grace periods 0 to 9 during a sampled section, and 10
+/// or more.
+pub const BATCH_BUCKETS: usize = 11;
+
+/// What one seat's threads have done, flushed from thread-local counts now and then.
+#[derive(Default)]
+pub struct SeatTotals {
+    pub reads: AtomicU64,
+    pub threads: AtomicU64,
+    pub yields: AtomicU64,
+    pub short_sleeps: AtomicU64,
+    pub long_sleeps: AtomicU64,
+    pub nested: AtomicU64,
+    pub pipe: [AtomicU64; PIPE_BUCKETS],
+    pub batch: [AtomicU64; BATCH_BUCKETS],
+}
+
+#[derive(Default)]
+struct LocalCounts {
+    reads: u64,
+    yields: u64,
+    short_sleeps: u64,
+    long_sleeps: u64,
+    nested: u64,
+    pipe: [u64; PIPE_BUCKETS],
+    batch: [u64; BATCH_BUCKETS],
+}
+
+impl LocalCounts {
+    fn flush(&mut self, totals: &SeatTotals) {
+        // Relaxed: statistics, read after the threads are joined or for the status line.
+        let add = |total: &AtomicU64, count: &mut u64| {
+            total.fetch_add(*count, Ordering::Relaxed);
+            *count = 0;
+        };
+        add(&totals.reads, &mut self.reads);
+        add(&totals.yields, &mut self.yields);
+        add(&totals.short_sleeps, &mut self.short_sleeps);
+        add(&totals.long_sleeps, &mut self.long_sleeps);
+        add(&totals.nested, &mut self.nested);
+        for (total, count) in totals.pipe.iter().zip(&mut self.pipe) {
+            add(total, count);
+        }
+        for (total, count) in totals.batch.iter().zip(&mut self.batch) {
+            add(total, count);
+        }
+    }
+}
+
+/// Runs reader threads for one seat until `stop` is set.
+pub fn run_seat(seat: usize, seed: u64, stop: Arc<AtomicBool>, totals: Arc<SeatTotals>) {
+    let mut rng = Rng::new(seed);
+    while !stop.load(Ordering::Relaxed) {
+        let sections = rng.range(5_000, 500_000);
+        let thread_seed = rng.next_u64();
+        let stop = Arc::clone(&stop);
+        let totals_for_thread = Arc::clone(&totals);
+        totals.threads.fetch_add(1, Ordering::Relaxed);
+        let reader = thread::Builder::new()
+            .name(format!("torture-reader-{seat}"))
+            .spawn(move || run_reader(sections, thread_seed, &stop, &totals_for_thread))
+            .expect("failed to spawn a reader thread");
+        if reader.join().is_err() {
+            record_failure(Failure::ThreadPanicked, "a reader thread panicked".into());
+            return;
+        }
+    }
+}
+
+fn run_reader(sections: u64, seed: u64, stop: &AtomicBool, totals: &SeatTotals) {
+    let mut rng = Rng::new(seed);
+    let mut counts = LocalCounts::default();
+    for section in 0..sections {
+        if section % 1024 == 0 {
+            counts.flush(totals);
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+        read_once(&mut rng, &mut counts);
+    }
+    counts.flush(totals);
+}
+
+/// One read-side critical section with its checks and injected faults.
+///
+/// One section in [`SAMPLE_EVERY`], and every section that sleeps, is also sampled: it
+/// counts the grace periods that complete during it for the batch histogram, and checks
+/// that a grace-period state taken at its start does not complete before its end.
+#[inline]
+fn read_once(rng: &mut Rng, counts: &mut LocalCounts) {
+    let roll = rng.next_u64();
+    let fault = Fault::choose(roll);
+    let sampled = roll % SAMPLE_EVERY == 7 || matches!(fault, Fault::ShortSleep | Fault::LongSleep);
+
+    let guard = rcu::read_lock();
+    let sample_start =
+        sampled.then(|| (rcu::stats().grace_periods, rcu::get_state_synchronize_rcu()));
+    // Acquire pairs with the writer's Release publication: the object's fields as
+    // initialized before publication are visible.
+    let index = CURRENT.load(Ordering::Acquire);
+    let object = pool().object(index);
+    // Relaxed: inside the section, these loads are ordered before the end of any grace
+    // period that waits for it, and so before any pipeline advance or free after it.
+    let generation = object.generation.load(Ordering::Relaxed);
+    let canary_at_start = object.canary.load(Ordering::Relaxed);
+
+    if roll % 16 == 0 {
+        counts.nested += 1;
+        let inner = rcu::read_lock();
+        assert!(rcu::read_lock_held(), "a nested section is held");
+        drop(inner);
+    }
+    fault.inject(rng, counts);
+
+    let pipeline = object.pipeline.load(Ordering::Relaxed);
+    let canary_at_end = object.canary.load(Ordering::Relaxed);
+    let generation_at_end = object.generation.load(Ordering::Relaxed);
+    if let Some((grace_periods, state)) = sample_start {
+        let completed = rcu::stats().grace_periods - grace_periods;
+        counts.batch[(completed as usize).min(BATCH_BUCKETS - 1)] += 1;
+        if rcu::poll_state_synchronize_rcu(state) {
+            record_failure(
+                Failure::PolledUnderReader,
+                "a grace-period state taken inside a read-side critical section completed \
+                 before the section ended"
+                    .into(),
+            );
+        }
+    }
+    drop(guard);
+
+    counts.reads += 1;
+    counts.pipe[(pipeline as usize).min(PIPE_BUCKETS - 1)] += 1;
+
+    if pipeline > 1 {
+        record_failure(
+            Failure::PipelineTooHigh,
+            format!(
+                "a reader saw object {index} (generation {generation}) with pipeline count \
+                 {pipeline} at the end of its section: a grace period ended under the reader"
+            ),
+        );
+    }
+    if canary_at_start != CANARY_LIVE || canary_at_end != CANARY_LIVE {
+        record_failure(
+            Failure::Poisoned,
+            format!(
+                "a reader saw object {index} (generation {generation}) with a poisoned canary \
+                 ({canary_at_start:#x} at start, {canary_at_end:#x} at end): it was freed \
+                 under the reader"
+            ),
+        );
+    }
+    if generation_at_end != generation {
+        record_failure(
+            Failure::Reused,
+            format!(
+                "object {index} changed from generation {generation} to {generation_at_end} \
+                 during a read-side critical section: it was freed and reused under the reader"
+            ),
+        );
+    }
+}
+
+/// One reader section in this many is sampled; see [`read_once`].
+const SAMPLE_EVERY: u64 = 256;
+
+/// A delay injected inside a read-side critical section.
+#[derive(Clone, Copy)]
+enum Fault {
+    None,
+    Yield,
+    ShortSleep,
+    LongSleep,
+}
+
+impl Fault {
+    fn choose(roll: u64) -> Fault {
+        if roll % 64 == 1 {
+            Fault::Yield
+        } else if roll % 8192 == 2 {
+            Fault::ShortSleep
+        } else if roll % 131_072 == 3 {
+            Fault::LongSleep
+        } else {
+            Fault::None
+        }
+    }
+
+    fn inject(self, rng: &mut Rng, counts: &mut LocalCounts) {
+        match self {
+            Fault::None => {}
+            Fault::Yield => {
+                counts.yields += 1;
+                thread::yield_now();
+            }
+            Fault::ShortSleep => {
+                counts.short_sleeps += 1;
+                thread::sleep(Duration::from_micros(rng.range(10, 200)));
+            }
+            Fault::LongSleep => {
+                counts.long_sleeps += 1;
+                thread::sleep(Duration::from_millis(rng.range(2, 20)));
+            }
+        }
+    }
+}
