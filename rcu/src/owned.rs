@@ -100,7 +100,7 @@ unsafe impl<T> ForeignOwnable for Arc<T> {
     }
 }
 
-/// An owning pointer that can be dropped after a grace period without blocking.
+/// An owning pointer that can be dropped after a grace period without waiting for one.
 ///
 /// Implemented for `Box<T>` where `T` has an [`RcuHead`] field (see
 /// [`HasRcuHead`]) and for [`RcuBox<T>`](crate::RcuBox): the head carries the pointer
@@ -111,11 +111,16 @@ unsafe impl<T> ForeignOwnable for Arc<T> {
 /// # Safety
 ///
 /// `defer_drop_raw` must drop the pointer only after a full grace period that starts after
-/// the call, and it must never block. The drop may run on another thread (the callback
+/// the call, must not wait for that grace period, and must never block inside a read-side
+/// critical section. The drop may run on another thread (the callback
 /// thread), so the implementation must require whatever makes that sound, such as
 /// `T: Send` for `Box<T>`.
 pub unsafe trait DeferDrop: ForeignOwnable + 'static {
-    /// Drops the owning pointer `ptr` after a grace period, without blocking.
+    /// Drops the owning pointer `ptr` after a grace period, without waiting for it.
+    ///
+    /// Outside a read-side critical section the call may wait for the callback thread
+    /// when the callback backlog exceeds [`callback_limit`](crate::callback_limit), as
+    /// [`kfree_rcu`](crate::kfree_rcu) does; inside one it never blocks.
     ///
     /// # Safety
     ///
@@ -153,13 +158,13 @@ pub(crate) unsafe fn defer_box_drop<T: HasRcuHead + Send + 'static>(ptr: *mut T)
         drop(unsafe { Box::from_raw(<T as HasField<T, RcuHead>>::field_container_of(head)) });
     }
 
-    // NOTE: unlike `kfree_rcu`, raw `call_rcu` does not slow down a caller that outruns the
-    // callback thread, so the backlog of deferred drops is not held to `callback_limit()`.
-
     // SAFETY: `ptr` points to a live `T`, and the projection keeps its provenance.
     let head = unsafe { <T as HasField<T, RcuHead>>::raw_get_field(ptr) };
     // SAFETY: the box belongs to this call, so its head is not queued. Readers never touch
     // the head, and `drop_container::<T>` reclaims exactly this box; `T: Send` lets it
     // run on the callback thread.
     unsafe { call_rcu(head, drop_container::<T>) };
+    // Holds the backlog to `callback_limit()` as `kfree_rcu` does: outside a read-side
+    // critical section a caller that outruns the callback thread waits for it.
+    crate::callback::throttle();
 }

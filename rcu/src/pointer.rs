@@ -5,7 +5,7 @@
 //! as an [`RcuOld`], which readers may still see until a grace period has elapsed. The
 //! reclaim policy, a type parameter, decides what happens to old values: [`Wait`] blocks
 //! in `synchronize_rcu` before dropping them, [`Defer`] hands them to the callback thread
-//! through the pointee's `RcuHead` and never blocks.
+//! through the pointee's `RcuHead` and never waits for a grace period.
 
 use crate::owned::{DeferDrop, ForeignOwnable};
 use crate::reader::{Guard, assert_may_wait, read_lock, read_lock_held};
@@ -51,8 +51,12 @@ pub enum Wait {}
 /// [`RcuHead`](crate::RcuHead), as with [`kfree_rcu`](crate::kfree_rcu), and are dropped
 /// there after a grace period.
 ///
-/// Dropping an [`RcuOld`] or an [`Rcu`] with this policy never blocks, so it is allowed
-/// inside a read-side critical section. Available for pointers that implement
+/// Dropping an [`RcuOld`] or an [`Rcu`] with this policy never waits for a grace period
+/// and never blocks inside a read-side critical section, where it is allowed. Outside one,
+/// a caller that outruns the callback thread waits for it once the callback backlog
+/// exceeds [`callback_limit`](crate::callback_limit), which keeps memory bounded under a
+/// flat-out updater; `set_callback_limit(usize::MAX)` turns that off. Available for
+/// pointers that implement
 /// [`DeferDrop`]: [`RcuBox<T>`](crate::RcuBox) and `Box<T>` where `T` has an `RcuHead`
 /// field.
 #[derive(Debug)]
@@ -114,7 +118,8 @@ impl<P: DeferDrop> Reclaim<P> for Defer {
 /// The second parameter `R` is the reclaim policy. With the default, [`Wait`], dropping
 /// an old value (or the `Rcu` itself) waits for a grace period and panics inside a
 /// read-side critical section. With [`Defer`], old values go to the callback thread and
-/// no drop ever blocks; [`DeferredRcu<T>`] names that form for an [`RcuBox`](crate::RcuBox).
+/// no drop waits for a grace period; [`DeferredRcu<T>`] names that form for an
+/// [`RcuBox`](crate::RcuBox).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -607,7 +612,8 @@ impl<P: ForeignOwnable, R: Reclaim<P>> RcuOld<P, R> {
     }
 
     /// Queues the value for the callback thread, which drops it after a grace period.
-    /// Never blocks, so it may be called inside a read-side critical section.
+    /// Never waits for a grace period and never blocks inside a read-side critical
+    /// section; see [`Defer`] for the backlog limit outside one.
     ///
     /// This is [`kfree_rcu`](crate::kfree_rcu) for an unpublished value, under either
     /// policy.
@@ -683,7 +689,7 @@ impl<P: ForeignOwnable, R: Reclaim<P>> Drop for RcuOld<P, R> {
     /// Reclaims the value with the policy `R`.
     ///
     /// With [`Wait`] this waits for a grace period and panics inside a read-side critical
-    /// section (leaking the value). With [`Defer`] it never blocks.
+    /// section (leaking the value). With [`Defer`] it never waits for a grace period.
     fn drop(&mut self) {
         // SAFETY: this `RcuOld` owns the unpublished value and is not used again.
         unsafe { R::reclaim(self.ptr, "Drop for rcu::RcuOld<P, Wait>") };

@@ -62,8 +62,10 @@ impl<T: fmt::Debug> fmt::Debug for RcuBoxInner<T> {
 ///
 /// [`with_rcu`](Self::with_rcu) returns a borrow tied to a [`Guard`] instead of to the
 /// box, and dropping the box frees the value through its own [`RcuHead`] after a grace
-/// period, as [`kfree_rcu`](crate::kfree_rcu) does. Dropping never blocks, never
-/// allocates, and is allowed inside a read-side critical section.
+/// period, as [`kfree_rcu`](crate::kfree_rcu) does. Dropping never waits for a grace
+/// period, never allocates, and is allowed inside a read-side critical section, where it
+/// never blocks. Outside one it is subject to the same backlog limit as `kfree_rcu`
+/// ([`set_callback_limit`](crate::set_callback_limit)).
 ///
 /// The value is never mutable through the box: a borrow from `with_rcu` may be alive
 /// while the owner holds the box, so a `&mut T` would alias it.
@@ -142,7 +144,7 @@ impl<T: Send + 'static> Deref for RcuBox<T> {
 }
 
 impl<T: Send + 'static> Drop for RcuBox<T> {
-    /// Frees the value after a grace period, without blocking.
+    /// Frees the value after a grace period, without waiting for it.
     fn drop(&mut self) {
         // SAFETY: the pointer came from `Box::into_raw` in `new`, and the box gives it up
         // here. Borrows from `with_rcu` belong to sections that began before this call.
@@ -188,7 +190,7 @@ unsafe impl<T: Send + 'static> ForeignOwnable for RcuBox<T> {
 }
 
 // SAFETY: dropping an `RcuBox` frees its value through `call_rcu`, after a grace period
-// that starts at the drop, and never blocks.
+// that starts at the drop, without waiting for it.
 unsafe impl<T: Send + 'static> DeferDrop for RcuBox<T> {
     unsafe fn defer_drop_raw(ptr: *const T) {
         // SAFETY: the caller hands over a pointer from `into_raw`.

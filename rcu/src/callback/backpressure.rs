@@ -21,8 +21,11 @@ static LIMIT: AtomicUsize = AtomicUsize::new(DEFAULT_CALLBACK_LIMIT);
 /// The maximum number of typed-form calls a thread makes between two backlog checks.
 const MAX_CHECK_INTERVAL: u32 = 64;
 
-/// Sets how many callbacks may be queued and not yet run before [`kfree_rcu`] and
-/// [`call_rcu_box`] make their callers wait.
+/// Sets how many callbacks may be queued and not yet run before [`kfree_rcu`],
+/// [`call_rcu_box`] and the other deferred forms built on them (dropping an
+/// [`RcuBox`](crate::RcuBox), an old value under the [`Defer`](crate::Defer) policy,
+/// [`RcuOld::defer_drop`](crate::RcuOld::defer_drop), and the list's deferred removals)
+/// make their callers wait.
 ///
 /// A caller that finds the backlog above the limit wakes the callback thread and waits
 /// until a batch has run and the backlog is at or below the limit again. Such a wait
@@ -69,10 +72,10 @@ pub(super) fn check_interval() -> u32 {
         .clamp(1, MAX_CHECK_INTERVAL)
 }
 
-/// Slows the caller down when the backlog exceeds the limit; called by the typed forms
-/// after they queue a callback.
+/// Slows the caller down when the backlog exceeds the limit; called by the typed forms,
+/// the `Defer` reclaim policy and `RcuBox`'s drop after they queue a callback.
 #[inline]
-pub(super) fn throttle() {
+pub(crate) fn throttle() {
     if thread_slot::check_due() {
         throttle_slow();
     }

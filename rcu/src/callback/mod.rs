@@ -23,6 +23,7 @@ mod thread_slot;
 mod typed;
 mod worker;
 
+pub(crate) use backpressure::throttle;
 pub use backpressure::{DEFAULT_CALLBACK_LIMIT, callback_limit, set_callback_limit};
 pub use barrier::rcu_barrier;
 pub use typed::{RcuCallback, call_rcu_box, kfree_rcu};

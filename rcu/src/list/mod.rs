@@ -20,7 +20,8 @@
 //! [`Unlinked`], which owns that pointer and reclaims it after a grace period: dropping it
 //! waits for one ([`synchronize_rcu`](crate::synchronize_rcu)),
 //! [`Unlinked::synchronize`] waits and hands the pointer back, and [`Unlinked::defer`] and
-//! [`Unlinked::kfree_rcu`] queue the reclamation as a callback and never block. Dropping
+//! [`Unlinked::kfree_rcu`] queue the reclamation as a callback and never wait for a grace
+//! period (they are subject to the callback backlog limit, like `kfree_rcu`). Dropping
 //! the list drops every entry still on it.
 //!
 //! A value on two lists is owned through `Arc<T>`, and each list holds one strong count,

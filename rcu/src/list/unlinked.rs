@@ -83,8 +83,9 @@ where
         unsafe { reclaim(this.entry) }
     }
 
-    /// Drops the pointer after a grace period without blocking: a callback thread drops
-    /// it.
+    /// Drops the pointer after a grace period without waiting for it: a callback thread
+    /// drops it. Subject to the callback backlog limit, like
+    /// [`kfree_rcu`](crate::kfree_rcu).
     ///
     /// Allocates one small node that carries the pointer through the callback queue,
     /// because the value may be on other lists or queued elsewhere and its own
@@ -121,6 +122,7 @@ where
         // SAFETY: the head is fresh and the queue owns the node until the callback runs.
         // The callback drops a `P`, which is `Send`, on the callback thread.
         unsafe { call_rcu(node.cast::<RcuHead>(), reclaim_deferred::<T, ID, P>) };
+        crate::callback::throttle();
     }
 }
 
@@ -128,7 +130,7 @@ impl<T, const ID: u64> Unlinked<T, ID, Box<T>>
 where
     T: HasField<T, ListLinks<ID>> + HasRcuHead + Send + 'static,
 {
-    /// Drops the box after a grace period without blocking or allocating, through
+    /// Drops the box after a grace period without waiting for it or allocating, through
     /// [`kfree_rcu`](crate::kfree_rcu) and the value's own [`RcuHead`].
     pub fn kfree_rcu(self) {
         let this = ManuallyDrop::new(self);
