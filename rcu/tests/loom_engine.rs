@@ -63,7 +63,7 @@ fn read_once(shared: &AtomicPtr<Object>) {
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(3);
+    builder.preemption_bound = Some(4);
     builder.check(f);
 }
 
