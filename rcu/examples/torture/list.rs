@@ -2,9 +2,9 @@
 //!
 //! The list owns `Arc<Object>`s, and the arena keeps one more `Arc` to every object, so
 //! no entry's memory is freed when the list drops its `Arc`. Removed entries go through
-//! the same pipeline counts as every other object: 1 at removal, one more per grace period
-//! that the writer waits for, and the last step is `Unlinked::synchronize` or the drop of
-//! the `Unlinked`, after which the arena poisons and recycles the object.
+//! the same pipeline counts as every other object: 1 at removal, and one more per grace
+//! period that the writer waits for. The last step is `Unlinked::synchronize` or the drop
+//! of the `Unlinked`, after which the arena poisons and recycles the object.
 //!
 //! Reclaiming an `Unlinked` also resets the entry's links, which sets its `next` to null.
 //! A walk that stands on the entry at that moment would follow the null pointer, which no

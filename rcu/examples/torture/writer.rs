@@ -144,7 +144,7 @@ impl Writer<'_> {
                 drop(guard);
             }
             Path::ListRemove => {
-                // The list holds `Arc`s; the arena keeps the slot until `ListPipeline`
+                // The list owns `Arc`s; the arena keeps the slot until `ListPipeline`
                 // frees it.
                 let index = std::mem::ManuallyDrop::new(new).index();
                 change_list(&mut self.rng, index, &mut self.list);
