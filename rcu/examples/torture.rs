@@ -1,24 +1,33 @@
 //! An rcutorture-style stress test of the rcu crate.
 //!
-//! Readers enter read-side critical sections at full speed and check the object they find.
-//! Writers replace that object and retire the old one through `synchronize_rcu`,
-//! `cond_synchronize_rcu`, polled grace periods, `call_rcu` and `kfree_rcu`. Meanwhile
-//! faults are injected: readers that yield or sleep inside sections, reader threads that
-//! exit and are replaced, callbacks that panic, and `rcu_barrier` calls. The run reports
-//! PASSED or FAILED and exits 0 only when it passed.
+//! Readers enter read-side critical sections at full speed and check the objects they find
+//! through a raw published index, two `Rcu<ArenaPtr>` pointers (the `Wait` and the `Defer`
+//! policy) and an `RcuList`. Writers replace those objects and retire the old ones through
+//! `synchronize_rcu`, `cond_synchronize_rcu`, polled grace periods, `call_rcu` and
+//! `kfree_rcu`. They also call every `Rcu` update: `swap`, `compare_exchange`, `update`,
+//! `take`, and `replace` and `copy_update` through `Pin<&mut Rcu>`. Old values come back
+//! through every `RcuOld` reclaim (`synchronize`, drop, `defer_drop`), and list entries
+//! are inserted and removed. Meanwhile faults
+//! are injected: readers that yield or sleep inside sections, reader threads that exit and
+//! are replaced, callbacks that panic, and `rcu_barrier` calls. The run reports PASSED or
+//! FAILED and exits 0 only when it passed.
 //!
-//! NOTE: `Rcu<P>`, `RcuOld<P>`, `DeferredRcu<T>` and `RcuList` are not exercised here yet.
-//! They free to the allocator, so a reader check against them would touch freed memory in
-//! the broken build; they need their own arena-backed pointee first.
+//! Every object lives in an arena that is never freed, so a broken build reports FAILED
+//! instead of reading freed memory. `RcuBox` and `DeferredRcu<T>` free to the allocator,
+//! so they are left to the `compare` example and the crate's tests.
 //!
 //! ```text
 //! cargo run --release --example torture -- --duration 20 --barrier fence
 //! ```
 
+#[path = "torture/list.rs"]
+mod list;
 #[path = "torture/objects.rs"]
 mod objects;
 #[path = "torture/options.rs"]
 mod options;
+#[path = "torture/pointers.rs"]
+mod pointers;
 #[path = "torture/reader.rs"]
 mod reader;
 #[path = "torture/report.rs"]
@@ -28,7 +37,7 @@ mod writer;
 
 use objects::{CALLBACKS_QUEUED, CALLBACKS_STARTED, INTENTIONAL_PANIC, PANICS_QUEUED, Path};
 use options::{BarrierChoice, Options, Rng};
-use reader::SeatTotals;
+use reader::{SeatTotals, Source};
 use report::{Failure, Summary, record_failure};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -105,6 +114,8 @@ fn choose_barrier(choice: BarrierChoice) {
 fn run(options: &Options, barrier: String) -> Summary {
     let mut rng = Rng::new(options.seed);
     objects::init_pool(POOL_SIZE);
+    pointers::init_pointers();
+    list::init_list(options.readers);
     let before = rcu::stats();
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -175,6 +186,7 @@ fn run(options: &Options, barrier: String) -> Summary {
     }
     let seconds = started.elapsed().as_secs_f64();
 
+    retire_published();
     drain_callbacks();
     check_accounting(&before);
     finished.store(true, Ordering::Relaxed);
@@ -233,12 +245,42 @@ fn run(options: &Options, barrier: String) -> Summary {
                 )
             })
             .collect(),
+        discarded: objects::pool().discarded(),
+        compare_exchange_failures: writers.compare_exchange_failures.load(Ordering::Relaxed),
+        sources: Source::ALL
+            .iter()
+            .map(|&source| (source, sum_source(&seats, source)))
+            .collect(),
+        list_entries_checked: sum(|seat| &seat.list_entries),
+        null_reads: sum(|seat| &seat.null_reads),
         pipe,
         batch,
         peak_memory_kib: report::peak_memory_kib(),
     };
     check_progress(&summary);
     summary
+}
+
+fn sum_source(seats: &[Arc<SeatTotals>], source: Source) -> u64 {
+    seats
+        .iter()
+        .map(|seat| seat.sources[source as usize].load(Ordering::Relaxed))
+        .sum()
+}
+
+/// Unpublishes what is still published after the writers have stopped: the shared `Rcu`s'
+/// values and the list's entries, so that every retired object can be counted as freed.
+/// The object in `CURRENT` stays published; it was never retired.
+fn retire_published() {
+    pointers::retire_pointers();
+    let mut pipeline = list::ListPipeline::default();
+    {
+        let mut writer = list::list().lock();
+        while let Some(unlinked) = writer.pop_front() {
+            pipeline.push(unlinked);
+        }
+    }
+    pipeline.drain();
 }
 
 /// Prints one status line a second on stderr until `deadline`.

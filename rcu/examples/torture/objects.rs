@@ -8,11 +8,14 @@
 //! An object's pipeline count follows rcutorture: 0 while published, 1 once unpublished,
 //! and one more after each grace period that its retirement path waits for. The object is
 //! freed when the count reaches [`PIPE_LEN`].
+//!
+//! Each object sits in an `Arc` that the arena keeps for the whole run, so an `RcuList`
+//! can hold more `Arc`s to it and dropping them never frees the memory.
 
-use rcu::{HasField, RcuHead};
+use rcu::{HasField, ListLinks, RcuHead};
 use std::ptr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The pipeline count at which an object is freed, rcutorture's `RCU_TORTURE_PIPE_LEN`.
 pub const PIPE_LEN: u64 = 10;
@@ -20,6 +23,8 @@ pub const PIPE_LEN: u64 = 10;
 pub const CANARY_LIVE: u64 = 0x5eed_c0de_a11e_0001;
 /// The canary of a freed object.
 pub const CANARY_POISON: u64 = 0xdead_beef_dead_beef;
+/// The `ID` of the `ListLinks` through which objects join the torture list.
+pub const LIST_ID: u64 = 0;
 
 /// One torture object. Every field is an atomic, so readers that race with a (wrongly)
 /// early free read stale or poisoned values but never race non-atomically.
@@ -28,14 +33,19 @@ pub const CANARY_POISON: u64 = 0xdead_beef_dead_beef;
 pub struct Object {
     #[field]
     head: RcuHead,
+    #[field]
+    links: ListLinks<LIST_ID>,
     /// The object's place in the arena, fixed at creation.
-    index: u32,
+    pub index: u32,
     pub canary: AtomicU64,
     pub generation: AtomicU64,
     pub pipeline: AtomicU64,
+    /// The [`Path`] it was last retired through, for the freed counts.
+    path: AtomicU8,
 }
 
-/// How a retired object travels through its grace periods.
+/// How a retired object travels through its grace periods: the API that unpublished it
+/// and the one that reclaims it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Path {
     /// `synchronize_rcu` or `cond_synchronize_rcu` by the writer.
@@ -46,29 +56,98 @@ pub enum Path {
     CallRcu,
     /// `kfree_rcu` of a small box that carries the object's index.
     KfreeRcu,
+    /// `Rcu::swap`, then dropping the `RcuOld`, which waits.
+    RcuSwap,
+    /// `Rcu::compare_exchange`, then `RcuOld::synchronize`.
+    RcuCompareExchange,
+    /// The `Rcu::update` retry loop, then dropping the `RcuOld`.
+    RcuUpdate,
+    /// `Rcu::take` and a republish, then `RcuOld::synchronize`.
+    RcuTake,
+    /// `Rcu::replace` through `Pin<&mut Rcu>`, then `RcuOld::synchronize`.
+    RcuReplace,
+    /// `Rcu::copy_update` through `Pin<&mut Rcu>`, then dropping the `RcuOld`.
+    RcuCopyUpdate,
+    /// `Rcu<_, Defer>::swap`, then dropping the `RcuOld`, which queues a callback.
+    DeferSwap,
+    /// `Rcu::swap`, then `RcuOld::defer_drop`.
+    DeferDrop,
+    /// `ListWriter::remove` or `pop_front`, then `Unlinked::synchronize` or dropping the
+    /// `Unlinked`.
+    ListRemove,
 }
 
 impl Path {
-    pub const ALL: [Path; 4] = [Path::Wait, Path::Poll, Path::CallRcu, Path::KfreeRcu];
+    pub const ALL: [Path; 13] = [
+        Path::Wait,
+        Path::Poll,
+        Path::CallRcu,
+        Path::KfreeRcu,
+        Path::RcuSwap,
+        Path::RcuCompareExchange,
+        Path::RcuUpdate,
+        Path::RcuTake,
+        Path::RcuReplace,
+        Path::RcuCopyUpdate,
+        Path::DeferSwap,
+        Path::DeferDrop,
+        Path::ListRemove,
+    ];
 
+    /// The path's key in the summary and the JSON.
     pub fn name(self) -> &'static str {
         match self {
             Path::Wait => "synchronize",
             Path::Poll => "polled",
             Path::CallRcu => "call_rcu",
             Path::KfreeRcu => "kfree_rcu",
+            Path::RcuSwap => "rcu_swap",
+            Path::RcuCompareExchange => "rcu_compare_exchange",
+            Path::RcuUpdate => "rcu_update",
+            Path::RcuTake => "rcu_take",
+            Path::RcuReplace => "rcu_replace",
+            Path::RcuCopyUpdate => "rcu_copy_update",
+            Path::DeferSwap => "defer_swap",
+            Path::DeferDrop => "defer_drop",
+            Path::ListRemove => "list_remove",
         }
+    }
+
+    /// The calls that unpublish and reclaim an object on this path.
+    pub fn calls(self) -> &'static str {
+        match self {
+            Path::Wait => "store + synchronize_rcu or cond_synchronize_rcu",
+            Path::Poll => "store + start_poll/poll_state_synchronize_rcu",
+            Path::CallRcu => "store + call_rcu",
+            Path::KfreeRcu => "store + kfree_rcu",
+            Path::RcuSwap => "Rcu::swap + drop RcuOld",
+            Path::RcuCompareExchange => "Rcu::compare_exchange + RcuOld::synchronize",
+            Path::RcuUpdate => "Rcu::update + drop RcuOld",
+            Path::RcuTake => "Rcu::take + RcuOld::synchronize",
+            Path::RcuReplace => "Pin<&mut Rcu>::replace + RcuOld::synchronize",
+            Path::RcuCopyUpdate => "Pin<&mut Rcu>::copy_update + drop RcuOld",
+            Path::DeferSwap => "Rcu<_, Defer>::swap + drop RcuOld (call_rcu)",
+            Path::DeferDrop => "Rcu::swap + RcuOld::defer_drop",
+            Path::ListRemove => "RcuList remove/pop_front + Unlinked",
+        }
+    }
+
+    fn from_index(index: u8) -> Path {
+        Path::ALL[usize::from(index)]
     }
 }
 
 /// The arena and its free list.
 pub struct Pool {
-    objects: &'static [Object],
+    objects: &'static [Arc<Object>],
     free: Mutex<Vec<u32>>,
     /// Objects unpublished, per [`Path`].
-    retired: [AtomicU64; 4],
+    retired: [AtomicU64; Path::ALL.len()],
     /// Objects freed, per [`Path`].
-    freed: [AtomicU64; 4],
+    freed: [AtomicU64; Path::ALL.len()],
+    /// Objects freed without ever being published: the values that lost a
+    /// compare-and-exchange.
+    discarded: AtomicU64,
     /// The most recently handed-out generation.
     generation: AtomicU64,
 }
@@ -85,13 +164,17 @@ pub static CALLBACKS_STARTED: AtomicU64 = AtomicU64::new(0);
 
 /// Creates the pool with `size` objects and publishes the first one.
 pub fn init_pool(size: usize) {
-    let objects: Vec<Object> = (0..size as u32)
-        .map(|index| Object {
-            head: RcuHead::new(),
-            index,
-            canary: AtomicU64::new(CANARY_POISON),
-            generation: AtomicU64::new(0),
-            pipeline: AtomicU64::new(PIPE_LEN),
+    let objects: Vec<Arc<Object>> = (0..size as u32)
+        .map(|index| {
+            Arc::new(Object {
+                head: RcuHead::new(),
+                links: ListLinks::new(),
+                index,
+                canary: AtomicU64::new(CANARY_POISON),
+                generation: AtomicU64::new(0),
+                pipeline: AtomicU64::new(PIPE_LEN),
+                path: AtomicU8::new(0),
+            })
         })
         .collect();
     let new_pool = Pool {
@@ -99,6 +182,7 @@ pub fn init_pool(size: usize) {
         free: Mutex::new((0..size as u32).rev().collect()),
         retired: Default::default(),
         freed: Default::default(),
+        discarded: AtomicU64::new(0),
         generation: AtomicU64::new(0),
     };
     assert!(POOL.set(new_pool).is_ok(), "the pool is created once");
@@ -118,6 +202,12 @@ impl Pool {
         &self.objects[index]
     }
 
+    /// Returns one more `Arc` to the object, for the list. The arena keeps its own `Arc`,
+    /// so dropping this one never frees the object.
+    pub fn arc(&self, index: u32) -> Arc<Object> {
+        Arc::clone(&self.objects[index as usize])
+    }
+
     /// Takes a free object and makes it live with a new generation, or `None` when every
     /// object is still in a pipeline.
     pub fn alloc(&self) -> Option<u32> {
@@ -134,25 +224,51 @@ impl Pool {
     /// Counts an unpublished object as retired through `path` and starts its pipeline.
     pub fn retire(&self, index: u32, path: Path) {
         self.retired[path as usize].fetch_add(1, Ordering::Relaxed);
+        let object = self.object(index as usize);
+        // Relaxed: read back by whoever advances the object, which the retiring thread
+        // hands it to through a grace-period API that orders the two.
+        object.path.store(path as u8, Ordering::Relaxed);
         // Relaxed: readers read the count atomically, and a correct grace period orders
         // their reads before every later increment.
+        object.pipeline.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records one grace period for `index` and returns the new pipeline count, without
+    /// freeing the object.
+    pub fn step(&self, index: u32) -> u64 {
+        // Relaxed: as in `retire`.
         self.object(index as usize)
             .pipeline
-            .fetch_add(1, Ordering::Relaxed);
+            .fetch_add(1, Ordering::Relaxed)
+            + 1
     }
 
     /// Records one grace period for `index`; frees it and returns `true` when it leaves
     /// the pipeline.
-    pub fn advance(&self, index: u32, path: Path) -> bool {
-        let object = self.object(index as usize);
-        let count = object.pipeline.fetch_add(1, Ordering::Relaxed) + 1;
-        if count < PIPE_LEN {
+    pub fn advance(&self, index: u32) -> bool {
+        if self.step(index) < PIPE_LEN {
             return false;
         }
+        let object = self.object(index as usize);
         object.canary.store(CANARY_POISON, Ordering::Relaxed);
+        let path = Path::from_index(object.path.load(Ordering::Relaxed));
         self.freed[path as usize].fetch_add(1, Ordering::Relaxed);
         self.free.lock().unwrap().push(index);
         true
+    }
+
+    /// Frees an object that was never published, so no reader can have reached it.
+    pub fn discard(&self, index: u32) {
+        let object = self.object(index as usize);
+        object.canary.store(CANARY_POISON, Ordering::Relaxed);
+        // Relaxed: as in `retire`; the value marks the object as out of every pipeline.
+        object.pipeline.store(PIPE_LEN, Ordering::Relaxed);
+        self.discarded.fetch_add(1, Ordering::Relaxed);
+        self.free.lock().unwrap().push(index);
+    }
+
+    pub fn discarded(&self) -> u64 {
+        self.discarded.load(Ordering::Relaxed)
     }
 
     pub fn retired(&self, path: Path) -> u64 {
@@ -174,21 +290,28 @@ impl Pool {
     /// Returns the object's head, derived from a pointer to the whole object so that
     /// `field_container_of` may later reach every field from it.
     fn head(&self, index: u32) -> *mut RcuHead {
-        let object = ptr::from_ref(self.object(index as usize)).cast_mut();
-        // SAFETY: `object` points to a live arena object. The head sits in `UnsafeCell`s,
-        // so writing it through a pointer derived from a shared reference is allowed.
-        unsafe { <Object as HasField<Object, RcuHead>>::raw_get_field(object) }
+        head_of(self.object(index as usize))
     }
 }
 
-/// Queues the object for one more grace period through `call_rcu` on its own head.
+/// Returns the object's head, derived from a pointer to the whole object so that
+/// `field_container_of` may later reach every field from it.
+pub fn head_of(object: &Object) -> *mut RcuHead {
+    let object = ptr::from_ref(object).cast_mut();
+    // SAFETY: `object` points to a live arena object. The head sits in `UnsafeCell`s, so
+    // writing it through a pointer derived from a shared reference is allowed.
+    unsafe { <Object as HasField<Object, RcuHead>>::raw_get_field(object) }
+}
+
+/// Queues the object for one more grace period through `call_rcu` on its own head, and
+/// again after each grace period until it leaves the pipeline.
 pub fn queue_call_rcu(index: u32) {
     unsafe fn advance_object(head: *mut RcuHead) {
         CALLBACKS_STARTED.fetch_add(1, Ordering::SeqCst);
         // SAFETY: `head` came from `Pool::head`, a projection of an arena object, and the
         // arena is never freed.
         let object = unsafe { &*<Object as HasField<Object, RcuHead>>::field_container_of(head) };
-        if !pool().advance(object.index, Path::CallRcu) {
+        if !pool().advance(object.index) {
             queue_call_rcu(object.index);
         }
     }
@@ -212,7 +335,7 @@ pub struct Ticket {
 impl Drop for Ticket {
     fn drop(&mut self) {
         CALLBACKS_STARTED.fetch_add(1, Ordering::SeqCst);
-        if !pool().advance(self.index, Path::KfreeRcu) {
+        if !pool().advance(self.index) {
             queue_kfree_rcu(self.index);
         }
     }
@@ -233,7 +356,7 @@ pub fn queue_kfree_rcu(index: u32) {
 /// barrier thread that sees the count (SeqCst on both sides) also sees the push, so its
 /// own barrier callback is queued behind this one. The callback may start, and count
 /// itself, before this increment; the check allows that.
-fn count_queued() {
+pub fn count_queued() {
     CALLBACKS_QUEUED.fetch_add(1, Ordering::SeqCst);
 }
 

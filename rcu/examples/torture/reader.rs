@@ -3,9 +3,14 @@
 //! Each reader seat runs one thread at a time. A thread runs a random number of sections
 //! and exits, and the seat starts a fresh one, so threads keep registering with the crate
 //! and unregistering while grace periods run.
+//!
+//! Each section reads one [`Source`]: the raw index `CURRENT`, one of the shared `Rcu`s,
+//! or a walk of the list, which checks up to [`WALK_LIMIT`] entries.
 
-use crate::objects::{CANARY_LIVE, CURRENT, PIPE_LEN, pool};
+use crate::list::{WALK_LIMIT, list, start_walk};
+use crate::objects::{CANARY_LIVE, CURRENT, Object, PIPE_LEN, pool};
 use crate::options::Rng;
+use crate::pointers::{DEFER_RCU, WAIT_RCU};
 use crate::report::{Failure, record_failure};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,6 +27,12 @@ pub const BATCH_BUCKETS: usize = 11;
 #[derive(Default)]
 pub struct SeatTotals {
     pub reads: AtomicU64,
+    /// Sections per [`Source`].
+    pub sources: [AtomicU64; Source::ALL.len()],
+    /// Entries checked by list walks.
+    pub list_entries: AtomicU64,
+    /// Sections that found a shared `Rcu` null (between `Rcu::take` and the republish).
+    pub null_reads: AtomicU64,
     pub threads: AtomicU64,
     pub yields: AtomicU64,
     pub short_sleeps: AtomicU64,
@@ -34,6 +45,9 @@ pub struct SeatTotals {
 #[derive(Default)]
 struct LocalCounts {
     reads: u64,
+    sources: [u64; Source::ALL.len()],
+    list_entries: u64,
+    null_reads: u64,
     yields: u64,
     short_sleeps: u64,
     long_sleeps: u64,
@@ -50,6 +64,11 @@ impl LocalCounts {
             *count = 0;
         };
         add(&totals.reads, &mut self.reads);
+        add(&totals.list_entries, &mut self.list_entries);
+        add(&totals.null_reads, &mut self.null_reads);
+        for (total, count) in totals.sources.iter().zip(&mut self.sources) {
+            add(total, count);
+        }
         add(&totals.yields, &mut self.yields);
         add(&totals.short_sleeps, &mut self.short_sleeps);
         add(&totals.long_sleeps, &mut self.long_sleeps);
@@ -74,7 +93,7 @@ pub fn run_seat(seat: usize, seed: u64, stop: Arc<AtomicBool>, totals: Arc<SeatT
         totals.threads.fetch_add(1, Ordering::Relaxed);
         let reader = thread::Builder::new()
             .name(format!("torture-reader-{seat}"))
-            .spawn(move || run_reader(sections, thread_seed, &stop, &totals_for_thread))
+            .spawn(move || run_reader(seat, sections, thread_seed, &stop, &totals_for_thread))
             .expect("failed to spawn a reader thread");
         if reader.join().is_err() {
             record_failure(Failure::ThreadPanicked, "a reader thread panicked".into());
@@ -83,7 +102,7 @@ pub fn run_seat(seat: usize, seed: u64, stop: Arc<AtomicBool>, totals: Arc<SeatT
     }
 }
 
-fn run_reader(sections: u64, seed: u64, stop: &AtomicBool, totals: &SeatTotals) {
+fn run_reader(seat: usize, sections: u64, seed: u64, stop: &AtomicBool, totals: &SeatTotals) {
     let mut rng = Rng::new(seed);
     let mut counts = LocalCounts::default();
     for section in 0..sections {
@@ -93,9 +112,164 @@ fn run_reader(sections: u64, seed: u64, stop: &AtomicBool, totals: &SeatTotals) 
                 break;
             }
         }
-        read_once(&mut rng, &mut counts);
+        read_once(seat, &mut rng, &mut counts);
     }
     counts.flush(totals);
+}
+
+/// Where a read-side critical section finds its objects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The raw index `CURRENT`, loaded with Acquire.
+    Current,
+    /// `Rcu::dereference` of the shared `Wait`-policy pointer.
+    WaitRcu,
+    /// `Rcu::dereference` of the shared `Defer`-policy pointer.
+    DeferRcu,
+    /// `RcuList::iter`.
+    List,
+}
+
+impl Source {
+    pub const ALL: [Source; 4] = [
+        Source::Current,
+        Source::WaitRcu,
+        Source::DeferRcu,
+        Source::List,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Current => "index",
+            Source::WaitRcu => "Rcu<Wait>",
+            Source::DeferRcu => "Rcu<Defer>",
+            Source::List => "RcuList",
+        }
+    }
+
+    fn choose(roll: u64) -> Source {
+        // Bits above those the faults and sampling use, so the choices are independent.
+        Source::ALL[((roll >> 32) % Source::ALL.len() as u64) as usize]
+    }
+}
+
+/// An object as a section found it at its start.
+#[derive(Clone, Copy)]
+struct Seen<'g> {
+    object: &'g Object,
+    generation: u64,
+    canary: u64,
+}
+
+impl<'g> Seen<'g> {
+    #[inline]
+    fn new(object: &'g Object) -> Self {
+        // Relaxed: inside the section, these loads are ordered before the end of any grace
+        // period that waits for it, and so before any pipeline advance or free after it.
+        Seen {
+            object,
+            generation: object.generation.load(Ordering::Relaxed),
+            canary: object.canary.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Checks the object again at the end of the section, and counts its pipeline.
+    #[inline]
+    fn check(&self, source: Source, counts: &mut LocalCounts) {
+        // Relaxed: as in `new`.
+        let pipeline = self.object.pipeline.load(Ordering::Relaxed);
+        let canary_at_end = self.object.canary.load(Ordering::Relaxed);
+        let generation_at_end = self.object.generation.load(Ordering::Relaxed);
+        counts.pipe[(pipeline as usize).min(PIPE_BUCKETS - 1)] += 1;
+
+        let (index, generation, canary_at_start) =
+            (self.object.index, self.generation, self.canary);
+        let source = source.name();
+        if pipeline > 1 {
+            record_failure(
+                Failure::PipelineTooHigh,
+                format!(
+                    "a reader saw object {index} (generation {generation}, through {source}) \
+                     with pipeline count {pipeline} at the end of its section: a grace \
+                     period ended under the reader"
+                ),
+            );
+        }
+        if canary_at_start != CANARY_LIVE || canary_at_end != CANARY_LIVE {
+            record_failure(
+                Failure::Poisoned,
+                format!(
+                    "a reader saw object {index} (generation {generation}, through {source}) \
+                     with a poisoned canary ({canary_at_start:#x} at start, \
+                     {canary_at_end:#x} at end): it was freed under the reader"
+                ),
+            );
+        }
+        if generation_at_end != generation {
+            record_failure(
+                Failure::Reused,
+                format!(
+                    "object {index} (through {source}) changed from generation {generation} \
+                     to {generation_at_end} during a read-side critical section: it was \
+                     freed and reused under the reader"
+                ),
+            );
+        }
+    }
+}
+
+/// The objects one section found: one, none (a null `Rcu`), or up to [`WALK_LIMIT`] list
+/// entries. The list variant is built only by list walks, so other sections do not pay
+/// for its array.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a local of one section; boxing the list variant would allocate per walk"
+)]
+enum Found<'g> {
+    One(Option<Seen<'g>>),
+    List {
+        entries: [Option<Seen<'g>>; WALK_LIMIT],
+        len: usize,
+    },
+}
+
+impl<'g> Found<'g> {
+    #[inline]
+    fn read(source: Source, guard: &'g rcu::Guard) -> Found<'g> {
+        match source {
+            Source::Current => {
+                // Acquire pairs with the writer's Release publication: the object's fields
+                // as initialized before publication are visible.
+                let index = CURRENT.load(Ordering::Acquire);
+                Found::One(Some(Seen::new(pool().object(index))))
+            }
+            Source::WaitRcu => Found::One(WAIT_RCU.dereference(guard).map(Seen::new)),
+            Source::DeferRcu => Found::One(DEFER_RCU.dereference(guard).map(Seen::new)),
+            Source::List => {
+                let mut entries = [None; WALK_LIMIT];
+                let mut len = 0;
+                for (slot, object) in entries.iter_mut().zip(list().iter(guard)) {
+                    *slot = Some(Seen::new(object));
+                    len += 1;
+                }
+                Found::List { entries, len }
+            }
+        }
+    }
+
+    #[inline]
+    fn check(&self, source: Source, counts: &mut LocalCounts) {
+        match self {
+            Found::One(Some(seen)) => seen.check(source, counts),
+            Found::One(None) => counts.null_reads += 1,
+            Found::List { entries, len } => {
+                counts.list_entries += *len as u64;
+                for seen in entries[..*len].iter().flatten() {
+                    seen.check(source, counts);
+                }
+            }
+        }
+    }
 }
 
 /// One read-side critical section with its checks and injected faults.
@@ -104,22 +278,18 @@ fn run_reader(sections: u64, seed: u64, stop: &AtomicBool, totals: &SeatTotals) 
 /// counts the grace periods that complete during it for the batch histogram, and checks
 /// that a grace-period state taken at its start does not complete before its end.
 #[inline]
-fn read_once(rng: &mut Rng, counts: &mut LocalCounts) {
+fn read_once(seat: usize, rng: &mut Rng, counts: &mut LocalCounts) {
     let roll = rng.next_u64();
     let fault = Fault::choose(roll);
     let sampled = roll % SAMPLE_EVERY == 7 || matches!(fault, Fault::ShortSleep | Fault::LongSleep);
+    let source = Source::choose(roll);
+    // Announced before the section and ended after it; see `list::start_walk`.
+    let walk = (source == Source::List).then(|| start_walk(seat));
 
     let guard = rcu::read_lock();
     let sample_start =
         sampled.then(|| (rcu::stats().grace_periods, rcu::get_state_synchronize_rcu()));
-    // Acquire pairs with the writer's Release publication: the object's fields as
-    // initialized before publication are visible.
-    let index = CURRENT.load(Ordering::Acquire);
-    let object = pool().object(index);
-    // Relaxed: inside the section, these loads are ordered before the end of any grace
-    // period that waits for it, and so before any pipeline advance or free after it.
-    let generation = object.generation.load(Ordering::Relaxed);
-    let canary_at_start = object.canary.load(Ordering::Relaxed);
+    let found = Found::read(source, &guard);
 
     if roll % 16 == 0 {
         counts.nested += 1;
@@ -129,9 +299,7 @@ fn read_once(rng: &mut Rng, counts: &mut LocalCounts) {
     }
     fault.inject(rng, counts);
 
-    let pipeline = object.pipeline.load(Ordering::Relaxed);
-    let canary_at_end = object.canary.load(Ordering::Relaxed);
-    let generation_at_end = object.generation.load(Ordering::Relaxed);
+    found.check(source, counts);
     if let Some((grace_periods, state)) = sample_start {
         let completed = rcu::stats().grace_periods - grace_periods;
         counts.batch[(completed as usize).min(BATCH_BUCKETS - 1)] += 1;
@@ -145,38 +313,10 @@ fn read_once(rng: &mut Rng, counts: &mut LocalCounts) {
         }
     }
     drop(guard);
+    drop(walk);
 
     counts.reads += 1;
-    counts.pipe[(pipeline as usize).min(PIPE_BUCKETS - 1)] += 1;
-
-    if pipeline > 1 {
-        record_failure(
-            Failure::PipelineTooHigh,
-            format!(
-                "a reader saw object {index} (generation {generation}) with pipeline count \
-                 {pipeline} at the end of its section: a grace period ended under the reader"
-            ),
-        );
-    }
-    if canary_at_start != CANARY_LIVE || canary_at_end != CANARY_LIVE {
-        record_failure(
-            Failure::Poisoned,
-            format!(
-                "a reader saw object {index} (generation {generation}) with a poisoned canary \
-                 ({canary_at_start:#x} at start, {canary_at_end:#x} at end): it was freed \
-                 under the reader"
-            ),
-        );
-    }
-    if generation_at_end != generation {
-        record_failure(
-            Failure::Reused,
-            format!(
-                "object {index} changed from generation {generation} to {generation_at_end} \
-                 during a read-side critical section: it was freed and reused under the reader"
-            ),
-        );
-    }
+    counts.sources[source as usize] += 1;
 }
 
 /// One reader section in this many is sampled; see [`read_once`].

@@ -1,7 +1,7 @@
 //! Failures found during the run, and the summary printed at its end.
 
 use crate::objects::Path;
-use crate::reader::{BATCH_BUCKETS, PIPE_BUCKETS};
+use crate::reader::{BATCH_BUCKETS, PIPE_BUCKETS, Source};
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -105,7 +105,15 @@ pub struct Summary {
     pub long_sleeps: u64,
     pub nested_sections: u64,
     pub stalls: u64,
+    /// Per path: objects retired and freed.
     pub retired: Vec<(Path, u64, u64)>,
+    /// Objects freed without being published: losers of a compare-and-exchange.
+    pub discarded: u64,
+    pub compare_exchange_failures: u64,
+    /// Sections per source.
+    pub sources: Vec<(Source, u64)>,
+    pub list_entries_checked: u64,
+    pub null_reads: u64,
     pub pipe: [u64; PIPE_BUCKETS],
     pub batch: [u64; BATCH_BUCKETS],
     pub peak_memory_kib: Option<u64>,
@@ -177,12 +185,36 @@ impl Summary {
             self.nested_sections,
             self.stalls
         );
-        let paths: Vec<String> = self
-            .retired
+        let sources: Vec<String> = self
+            .sources
             .iter()
-            .map(|(path, retired, freed)| format!("{} {retired}/{freed}", path.name()))
+            .map(|(source, count)| format!("{} {count}", source.name()))
             .collect();
-        let _ = writeln!(text, "retired/freed: {}", paths.join("  "));
+        let _ = writeln!(
+            text,
+            "sections by source: {}  (list entries checked {}, null Rcu reads {})",
+            sources.join("  "),
+            self.list_entries_checked,
+            self.null_reads
+        );
+        let _ = writeln!(
+            text,
+            "retire paths:\n  {:<22} {:<50} {:>9} {:>9}",
+            "path", "calls", "retired", "freed"
+        );
+        for (path, retired, freed) in &self.retired {
+            let _ = writeln!(
+                text,
+                "  {:<22} {:<50} {retired:>9} {freed:>9}",
+                path.name(),
+                path.calls()
+            );
+        }
+        let _ = writeln!(
+            text,
+            "  never published (discarded): {}  compare_exchange failures: {}",
+            self.discarded, self.compare_exchange_failures
+        );
         let _ = writeln!(text, "Reader Pipe:  {}", join(&self.pipe));
         let _ = writeln!(
             text,
@@ -227,6 +259,11 @@ impl Summary {
                 )
             })
             .collect();
+        let sources: serde_json::Map<String, serde_json::Value> = self
+            .sources
+            .iter()
+            .map(|(source, count)| (source.name().to_owned(), (*count).into()))
+            .collect();
         let value = serde_json::json!({
             "result": if passed { "PASSED" } else { "FAILED" },
             "reasons": reasons,
@@ -256,6 +293,11 @@ impl Summary {
             "nested_sections": self.nested_sections,
             "stalls": self.stalls,
             "retired": retired,
+            "discarded": self.discarded,
+            "compare_exchange_failures": self.compare_exchange_failures,
+            "sections_by_source": sources,
+            "list_entries_checked": self.list_entries_checked,
+            "null_rcu_reads": self.null_reads,
             "reader_pipe": self.pipe.to_vec(),
             "reader_batch": self.batch.to_vec(),
             "peak_memory_kib": self.peak_memory_kib,
