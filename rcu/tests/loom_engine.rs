@@ -61,6 +61,22 @@ fn read_once(shared: &AtomicPtr<Object>) {
     drop(guard);
 }
 
+/// Unpublishes the current object, waits for a grace period and reclaims it, as an
+/// updater does.
+fn replace_and_reclaim(shared: &AtomicPtr<Object>) {
+    // Release publishes the new object's contents to readers.
+    let old = shared.swap(object(), Ordering::AcqRel);
+    rcu::synchronize_rcu();
+    // SAFETY: unpublished above, and a grace period has elapsed.
+    unsafe { reclaim(old) };
+}
+
+/// Reclaims the object still published, once no other thread of the model remains.
+fn reclaim_current(shared: &AtomicPtr<Object>) {
+    // SAFETY: the caller has joined every other thread, so nothing can reach the object.
+    unsafe { reclaim(shared.load(Ordering::Acquire)) };
+}
+
 fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(4);
@@ -76,15 +92,10 @@ fn reader_never_sees_reclaimed_object() {
             spawn_reader(move || read_once(&shared))
         };
 
-        // Release publishes the new object's contents to readers.
-        let old = shared.swap(object(), Ordering::AcqRel);
-        rcu::synchronize_rcu();
-        // SAFETY: unpublished above, and a grace period has elapsed.
-        unsafe { reclaim(old) };
+        replace_and_reclaim(&shared);
 
         reader.join().unwrap();
-        // SAFETY: the reader has exited, so nothing can reach the current object.
-        unsafe { reclaim(shared.load(Ordering::Acquire)) };
+        reclaim_current(&shared);
     });
 }
 
@@ -108,14 +119,10 @@ fn nested_sections_hold_the_grace_period() {
             })
         };
 
-        let old = shared.swap(object(), Ordering::AcqRel);
-        rcu::synchronize_rcu();
-        // SAFETY: unpublished, and a grace period has elapsed.
-        unsafe { reclaim(old) };
+        replace_and_reclaim(&shared);
 
         reader.join().unwrap();
-        // SAFETY: no reader remains.
-        unsafe { reclaim(shared.load(Ordering::Acquire)) };
+        reclaim_current(&shared);
     });
 }
 
@@ -134,25 +141,16 @@ fn two_concurrent_waiters_both_wait_for_reader() {
         let other_writer = {
             let second = Arc::clone(&second);
             thread::spawn(move || {
-                let old = second.swap(object(), Ordering::AcqRel);
-                rcu::synchronize_rcu();
-                // SAFETY: unpublished, and a grace period has elapsed.
-                unsafe { reclaim(old) };
+                replace_and_reclaim(&second);
             })
         };
 
-        let old = first.swap(object(), Ordering::AcqRel);
-        rcu::synchronize_rcu();
-        // SAFETY: unpublished, and a grace period has elapsed.
-        unsafe { reclaim(old) };
+        replace_and_reclaim(&first);
 
         reader.join().unwrap();
         other_writer.join().unwrap();
-        // SAFETY: every other thread has exited.
-        unsafe {
-            reclaim(first.load(Ordering::Acquire));
-            reclaim(second.load(Ordering::Acquire));
-        }
+        reclaim_current(&first);
+        reclaim_current(&second);
     });
 }
 
@@ -180,8 +178,7 @@ fn polled_state_never_completes_early() {
 
         reader.join().unwrap();
         driver.join().unwrap();
-        // SAFETY: no reader remains.
-        unsafe { reclaim(shared.load(Ordering::Acquire)) };
+        reclaim_current(&shared);
     });
 }
 
@@ -200,15 +197,11 @@ fn reader_registering_and_exiting_during_grace_period() {
             spawn_reader(move || read_once(&shared))
         };
 
-        let old = shared.swap(object(), Ordering::AcqRel);
-        rcu::synchronize_rcu();
-        // SAFETY: unpublished, and a grace period has elapsed.
-        unsafe { reclaim(old) };
+        replace_and_reclaim(&shared);
 
         early.join().unwrap();
         late.join().unwrap();
-        // SAFETY: no reader remains.
-        unsafe { reclaim(shared.load(Ordering::Acquire)) };
+        reclaim_current(&shared);
     });
 }
 
@@ -228,14 +221,10 @@ fn back_to_back_sections_order_the_earlier_one() {
         };
         let other_waiter = thread::spawn(rcu::synchronize_rcu);
 
-        let old = shared.swap(object(), Ordering::AcqRel);
-        rcu::synchronize_rcu();
-        // SAFETY: unpublished, and a grace period has elapsed.
-        unsafe { reclaim(old) };
+        replace_and_reclaim(&shared);
 
         reader.join().unwrap();
         other_waiter.join().unwrap();
-        // SAFETY: no reader remains.
-        unsafe { reclaim(shared.load(Ordering::Acquire)) };
+        reclaim_current(&shared);
     });
 }
