@@ -134,7 +134,8 @@ impl core::fmt::Debug for Guard {
 /// Enters a read-side critical section.
 ///
 /// The first call on a thread registers the thread with the grace-period engine (one
-/// allocation and a lock); later calls touch only this thread's cache line. The section
+/// allocation and a lock); later calls write only to this thread's own cache line and
+/// read the shared generation, which changes once per grace period. The section
 /// lasts until the returned [`Guard`] is dropped.
 ///
 /// ```
@@ -161,11 +162,12 @@ pub fn read_lock() -> Guard {
         // sees generation `g` also sees every pointer unpublished before `g` began, which
         // is what lets the engine skip readers that already carry `g`.
         let generation = reader_gen().load(Ordering::Acquire);
-        // Release, although this store opens a section: a grace period that reads this
-        // value and skips the thread must still see every earlier section of the thread
-        // finished, and a Relaxed store would not carry the Release of the earlier
-        // `Guard::drop` (same-thread stores do not extend a release sequence). Free on x86.
-        // Ordering against this section's own loads comes from `reader_barrier`.
+        // Release, although this store opens a section. A grace period that reads this
+        // value and skips the thread must still find every earlier section of the thread
+        // finished. A Relaxed store would not carry the Release of the earlier
+        // `Guard::drop`, because same-thread stores do not extend a release sequence.
+        // Release costs nothing extra on x86. Ordering against this section's own loads
+        // comes from `reader_barrier`.
         reader.ctr.store(generation | 1, Ordering::Release);
         barrier::reader_barrier();
     } else {
