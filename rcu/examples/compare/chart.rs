@@ -44,12 +44,16 @@ pub fn write_svg(
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(52)
-            .build_cartesian_2d(min_threads - 0.2..max_threads + 0.2, 0.0..peak * 1.1 + 1e-9)?;
+            .build_cartesian_2d(
+                min_threads - 0.5..max_threads + 0.5,
+                // Headroom above the data keeps the legend from covering it.
+                0.0..peak * 1.6 + 1e-9,
+            )?;
         chart
             .configure_mesh()
             .x_desc("threads")
             .y_desc("million reads/s (all threads)")
-            .x_labels(threads.len().max(2))
+            .x_labels((max_threads - min_threads) as usize + 2)
             .x_label_formatter(&|x| format!("{x:.0}"))
             .draw()?;
 
