@@ -60,7 +60,7 @@ global! {
 
 /// Returns the sequence value at which a grace period that starts after now has ended.
 fn snap(seq: u64) -> u64 {
-    (seq + 3) & !1
+    seq.wrapping_add(3) & !1
 }
 
 /// Returns `true` once `seq` has reached `target`, allowing for wrap-around.
@@ -151,7 +151,12 @@ fn run_grace_period(engine: &mut Engine) {
     );
 
     // Relaxed: only the engine lock holder writes the generation.
-    let generation = reader::reader_gen().load(Ordering::Relaxed) + GEN_STEP;
+    // NOTE: the generation has 48 bits and wraps after 2^48 grace periods (about nine
+    // years at a million per second). A reader preempted between loading the generation
+    // and storing it for exactly that many grace periods would then look current.
+    let generation = reader::reader_gen()
+        .load(Ordering::Relaxed)
+        .wrapping_add(GEN_STEP);
     // Release pairs with the Acquire load in `read_lock`: a reader that copies this
     // generation sees all updates ordered before it, so the scan below may skip it.
     reader::reader_gen().store(generation, Ordering::Release);
