@@ -104,6 +104,13 @@ impl<T: ?Sized> Field<T> for RcuHead {}
 /// retire(Box::new(Node { value: 1, head: RcuHead::new() }));
 /// rcu::rcu_barrier();
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no `RcuHead` field exposed through `HasField`",
+    label = "`{Self}` needs an `RcuHead` field marked `#[field]`",
+    note = "add a field `rcu_head: rcu::RcuHead` to `{Self}`, mark it `#[field]`, and put \
+            `#[derive(rcu::HasField)]` on `{Self}`; for a type you cannot change, such as \
+            `u32`, use `RcuBox<T>` or `DeferredRcu<T>`, which carry the head for you"
+)]
 pub trait HasRcuHead: HasField<Self, RcuHead> {}
 
 impl<T: HasField<T, RcuHead> + ?Sized> HasRcuHead for T {}

@@ -131,6 +131,10 @@
 //!
 //! # Diagnostics
 //!
+//! Reports go through the `log` facade, so install a logger (`env_logger`, for example)
+//! to route them. When no logger is installed they are printed to standard error
+//! instead, so that a stalled grace period never hangs in silence.
+//!
 //! - A grace period that waits on one reader for longer than [`stall_timeout`] (21
 //!   seconds by default, as in the kernel) logs a `log::warn!` that names the reader
 //!   thread, once per stall.
@@ -166,6 +170,7 @@ mod owned;
 mod pointer;
 mod rcu_box;
 mod reader;
+mod report;
 mod stall;
 mod stats;
 mod sync;

@@ -72,7 +72,7 @@ impl<P: ForeignOwnable> Reclaim<P> for Wait {
         if read_lock_held() && std::thread::panicking() {
             // Panicking again would abort the process, and waiting would deadlock, so the
             // value is leaked.
-            log::error!(
+            crate::report::report_error!(
                 "rcu: {api} ran inside an RCU read-side critical section while the thread \
                  was unwinding from a panic: the value is leaked instead of waiting for a \
                  grace period, which would deadlock"

@@ -226,9 +226,11 @@ pub(crate) fn assert_may_wait(api: &str) {
     if read_lock_held() {
         panic!(
             "{api} called inside an RCU read-side critical section: it waits for a grace \
-             period, which cannot end while this thread holds a Guard, so it would deadlock. \
-             Drop every Guard (or call Guard::unlock) before calling it, or defer the work \
-             with call_rcu or kfree_rcu, which never wait"
+             period, which cannot end while this thread is in a section, so it would \
+             deadlock. End the section first (drop every Guard, or call Guard::unlock), or \
+             use a form that never waits for a grace period: call_rcu, kfree_rcu, \
+             RcuOld::defer_drop, the Defer policy of Rcu, or Unlinked::defer. The closure \
+             passed to Rcu::update runs inside a section"
         );
     }
 }
@@ -289,7 +291,7 @@ impl Drop for Registration {
             // periods wait for the section as for any other.
             self.node.exited_in_section.store(true, Ordering::Relaxed);
             stats::record_exit_in_section();
-            log::error!(
+            crate::report::report_error!(
                 "rcu: thread {} is exiting inside an RCU read-side critical section \
                  (nesting depth {depth}): grace periods will wait until its Guard is \
                  dropped, forever if the Guard was leaked. Drop every Guard before the \

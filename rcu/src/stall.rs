@@ -69,7 +69,7 @@ impl Watch {
         } else {
             ""
         };
-        log::warn!(
+        crate::report::report_warn!(
             "rcu: stall: grace period {grace_period} has waited {:.3}s for reader thread {}, \
              which has been inside one read-side critical section for at least that long{exited}",
             waited.as_secs_f64(),

@@ -123,3 +123,45 @@ fn exit_inside_section_is_reported_and_recovers() {
     // complete again.
     rcu::synchronize_rcu();
 }
+
+/// Without a logger the stall warning goes to standard error: runs
+/// `stall_without_logger_child` in a fresh process, where no logger is installed.
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot spawn processes")]
+fn stall_without_logger_goes_to_stderr() {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "stall_without_logger_child",
+            "--nocapture",
+        ])
+        .output()
+        .expect("failed to run the child test process");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "child failed: {stderr}");
+    assert!(
+        stderr.contains("[WARN] rcu: stall:") && stderr.contains("'stalling-reader'"),
+        "no stall warning on stderr:\n{stderr}"
+    );
+}
+
+/// The body of `stall_without_logger_goes_to_stderr`, in a process with no logger.
+#[test]
+#[ignore = "run by stall_without_logger_goes_to_stderr in a child process"]
+fn stall_without_logger_child() {
+    rcu::set_stall_timeout(Duration::from_millis(50));
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+    let reader = thread::Builder::new()
+        .name("stalling-reader".into())
+        .spawn(move || {
+            let guard = rcu::read_lock();
+            entered_tx.send(()).unwrap();
+            thread::sleep(Duration::from_millis(300));
+            drop(guard);
+        })
+        .unwrap();
+    entered_rx.recv().unwrap();
+    rcu::synchronize_rcu();
+    reader.join().unwrap();
+}

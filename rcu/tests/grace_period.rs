@@ -131,7 +131,7 @@ fn cond_synchronize_inside_section_panics() {
 }
 
 #[test]
-#[should_panic(expected = "Drop every Guard (or call Guard::unlock) before calling it")]
+#[should_panic(expected = "End the section first (drop every Guard, or call Guard::unlock)")]
 fn misuse_message_names_the_fix() {
     let outer = rcu::read_lock();
     let _inner = rcu::read_lock();

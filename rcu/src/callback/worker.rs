@@ -162,7 +162,9 @@ fn run_batch(mut batch: super::queue::Batch<{ super::SLOTS }>) -> u64 {
                 .copied()
                 .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
                 .unwrap_or("<panic payload is not a string>");
-            log::error!("rcu: an RCU callback panicked: {message}; the other callbacks still run");
+            crate::report::report_error!(
+                "rcu: an RCU callback panicked: {message}; the other callbacks still run"
+            );
         }
     }
     QUEUE.record_invoked(count);

@@ -309,7 +309,9 @@ fn defer_and_kfree_rcu_reclaim() {
 }
 
 #[test]
-#[should_panic(expected = "inside an RCU read-side critical section")]
+#[should_panic(
+    expected = "rcu::list::Unlinked::synchronize() called inside an RCU read-side critical section"
+)]
 fn synchronize_inside_section_panics() {
     let drops = Arc::new(AtomicUsize::new(0));
     let list: RcuList<Node> = RcuList::new();
@@ -317,6 +319,19 @@ fn synchronize_inside_section_panics() {
     let unlinked: Unlinked<Node> = list.lock().pop_front().unwrap();
     let _guard = crate::read_lock();
     let _ = unlinked.synchronize();
+}
+
+#[test]
+#[should_panic(
+    expected = "Drop for rcu::list::Unlinked called inside an RCU read-side critical section"
+)]
+fn drop_inside_section_panics() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let list: RcuList<Node> = RcuList::new();
+    list.lock().push_back(Node::boxed(0, &drops));
+    let unlinked: Unlinked<Node> = list.lock().pop_front().unwrap();
+    let _guard = crate::read_lock();
+    drop(unlinked);
 }
 
 #[test]

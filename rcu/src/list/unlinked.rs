@@ -3,7 +3,7 @@
 use super::links::{ListLinks, ListPointer, links_of};
 use crate::grace_period::synchronize_rcu;
 use crate::head::{HasRcuHead, RcuHead};
-use crate::reader::read_lock_held;
+use crate::reader::{assert_may_wait, read_lock_held};
 use crate::{HasField, call_rcu};
 use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
@@ -76,6 +76,7 @@ where
     /// Panics inside a read-side critical section, where the grace period could never end.
     #[track_caller]
     pub fn synchronize(self) -> P {
+        assert_may_wait("rcu::list::Unlinked::synchronize()");
         synchronize_rcu();
         let this = ManuallyDrop::new(self);
         // SAFETY: the grace period has ended, so no reader can still be on the entry,
@@ -162,12 +163,13 @@ where
     fn drop(&mut self) {
         if std::thread::panicking() && read_lock_held() {
             // Waiting would panic again and abort the process. Leaking is sound.
-            log::error!(
+            crate::report::report_error!(
                 "rcu: leaking an RcuList entry: its Unlinked was dropped while unwinding \
                  inside a read-side critical section, where no grace period can end"
             );
             return;
         }
+        assert_may_wait("Drop for rcu::list::Unlinked");
         synchronize_rcu();
         // SAFETY: the grace period has ended, and `self` owns the entry.
         drop(unsafe { reclaim::<T, ID, P>(self.entry) });
