@@ -144,8 +144,14 @@ impl Summary {
         let mut text = String::new();
         let _ = writeln!(
             text,
-            "rcu torture: {:.1} s, {} reader seats, {} writers, barrier {}, seed {}",
-            self.seconds, self.readers, self.writers, self.barrier, self.seed
+            "rcu torture: {:.1} s, {} concurrent readers (threads replaced during the run), \
+             {} writer{}, barrier {}, seed {}",
+            self.seconds,
+            self.readers,
+            self.writers,
+            if self.writers == 1 { "" } else { "s" },
+            self.barrier,
+            self.seed
         );
         let _ = writeln!(
             text,
@@ -215,10 +221,15 @@ impl Summary {
             "  never published (discarded): {}  compare_exchange failures: {}",
             self.discarded, self.compare_exchange_failures
         );
-        let _ = writeln!(text, "Reader Pipe:  {}", join(&self.pipe));
         let _ = writeln!(
             text,
-            "Reader Batch (sampled sections): {}",
+            "Reader Pipe (pipeline count each section saw; any count past the second column \
+             is a failure):\n  {}",
+            join(&self.pipe)
+        );
+        let _ = writeln!(
+            text,
+            "Reader Batch (grace periods that ended during each sampled section):\n  {}",
             join(&self.batch)
         );
         match self.peak_memory_kib {

@@ -258,7 +258,9 @@ where
 
     /// Takes the writer lock, blocking while another writer holds it.
     ///
-    /// Readers do not take the lock, so they walk on while a writer holds it.
+    /// Readers do not take the lock, so they walk on while a writer holds it. The lock is
+    /// not reentrant, like `std::sync::Mutex`: calling `lock` again on a thread that
+    /// already holds a `ListWriter` for this list deadlocks.
     ///
     /// ```
     /// use rcu::{HasField, ListLinks, RcuList};
