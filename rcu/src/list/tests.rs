@@ -51,21 +51,9 @@ impl Drop for Node {
     }
 }
 
-/// Waits until `drops` reaches `expected`, for entries reclaimed by the callback thread.
-///
-/// NOTE: waits on the count instead of calling `rcu_barrier`, whose barrier callback
-/// casts a pointer to its `RcuHead` field back to the whole struct, which Stacked Borrows
-/// under Miri reports as undefined behaviour.
+/// Waits for every queued callback, then checks that `expected` entries were dropped.
 fn wait_for_drops(drops: &AtomicUsize, expected: usize) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while drops.load(Ordering::SeqCst) < expected {
-        assert!(
-            cfg!(miri) || std::time::Instant::now() < deadline,
-            "only {} of {expected} entries were reclaimed after 30 s",
-            drops.load(Ordering::SeqCst)
-        );
-        std::thread::yield_now();
-    }
+    crate::rcu_barrier();
     assert_eq!(drops.load(Ordering::SeqCst), expected);
 }
 
