@@ -2,12 +2,13 @@
 //! packed layouts. Generated code names everything by absolute path (`::core::...` and the
 //! `has_field` crate path), so it compiles whatever the user's module has in scope.
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::{Ident, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{DeriveInput, GenericParam};
 
 use crate::ast::{Container, Field};
+use crate::crate_path;
 use crate::ctxt::Errors;
 use crate::valid;
 
@@ -21,29 +22,46 @@ pub fn derive(input: &DeriveInput) -> TokenStream {
 
     let impl_fields = valid::check(&container, &mut errors);
 
+    let default_crate_path = match &container.attrs.crate_path {
+        Some(_) => Vec::new(),
+        None => crate_path::default_crate_path(),
+    };
+
     match errors.into_compile_errors() {
         None => {
             let impls = impl_fields
                 .iter()
-                .map(|field| impl_has_field(&container, field));
+                .map(|field| impl_has_field(&container, &default_crate_path, field));
             let guard = assert_fields_aligned(&container, &impl_fields);
             quote! {
                 #(#impls)*
                 #guard
             }
         }
-        Some(compile_errors) => fallback(&container, &impl_fields, compile_errors),
+        Some(compile_errors) => fallback(
+            &container,
+            &default_crate_path,
+            &impl_fields,
+            compile_errors,
+        ),
     }
 }
 
 /// Emits the errors together with the impls for the fields that passed validation, so
 /// that code using those impls does not add "trait bound not satisfied" errors to the
 /// real ones. The build fails on the errors anyway, so no fallback impl ever runs.
-fn fallback(container: &Container, fields: &[&Field], compile_errors: TokenStream) -> TokenStream {
+fn fallback(
+    container: &Container,
+    default_crate_path: &[String],
+    fields: &[&Field],
+    compile_errors: TokenStream,
+) -> TokenStream {
     if container.attrs.crate_path_invalid {
         return compile_errors;
     }
-    let impls = fields.iter().map(|field| impl_has_field(container, field));
+    let impls = fields
+        .iter()
+        .map(|field| impl_has_field(container, default_crate_path, field));
     quote! {
         #compile_errors
         #(#impls)*
@@ -62,7 +80,13 @@ fn fallback(container: &Container, fields: &[&Field], compile_errors: TokenStrea
 ///     }
 /// }
 /// ```
-fn impl_has_field(container: &Container, field: &Field) -> TokenStream {
+/// `default_crate_path` is the path of the `has_field` crate, by segment, that applies
+/// when the struct has no `#[has_field(crate = "...")]`.
+fn impl_has_field(
+    container: &Container,
+    default_crate_path: &[String],
+    field: &Field,
+) -> TokenStream {
     let ident = container.ident;
     let (impl_generics, ty_generics, where_clause) = container.generics.split_for_impl();
     let member = &field.member;
@@ -74,7 +98,12 @@ fn impl_has_field(container: &Container, field: &Field) -> TokenStream {
     // path that does not resolve is reported there.
     let has_field = match &container.attrs.crate_path {
         Some(path) => quote!(#path),
-        None => quote_spanned!(field_type.span()=> ::has_field),
+        None => {
+            let segments = default_crate_path
+                .iter()
+                .map(|segment| Ident::new(segment, field_type.span()));
+            quote_spanned!(field_type.span()=> #(::#segments)*)
+        }
     };
     let trait_path = quote_spanned! {field_type.span()=>
         #has_field::HasField<#ident #ty_generics, #field_type>

@@ -11,6 +11,7 @@
 
 mod ast;
 mod attr;
+mod crate_path;
 mod ctxt;
 mod expand;
 mod valid;

@@ -2,9 +2,10 @@
 //! because breaking it would make an impl unsound, ambiguous, or rejected by the compiler
 //! with an error about generated code instead of about the user's struct.
 
-use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Literal, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
-use syn::{GenericParam, Type};
+use syn::ext::IdentExt;
+use syn::{Expr, ExprLit, GenericArgument, GenericParam, Ident, Lit, Member, PathArguments, Type};
 
 use crate::ast::{Container, Field};
 use crate::attr::written;
@@ -50,6 +51,10 @@ fn reject_same_types<'c, 'a>(
     let (_, ty_generics, _) = container.generics.split_for_impl();
     let self_key = type_key(quote!(#ident #ty_generics), "Self ");
 
+    let taken: Vec<String> = marked
+        .iter()
+        .map(|field| type_key(field.ty.to_token_stream(), &self_key))
+        .collect();
     let mut distinct: Vec<(String, &Field)> = Vec::new();
     for field in marked {
         let key = type_key(field.ty.to_token_stream(), &self_key);
@@ -63,7 +68,7 @@ fn reject_same_types<'c, 'a>(
                     field.quoted_name(),
                     written(field.ty),
                     field.quoted_name(),
-                    distinct_type_example(field.ty),
+                    distinct_type_example(container, field, &self_key, &taken),
                 ),
             );
             continue;
@@ -129,23 +134,153 @@ fn bare_type_parameter(container: &Container, ty: &Type) -> Option<String> {
         })
 }
 
-/// Suggests a distinct type. A link type without arguments gets a const parameter, which
-/// is how one link type serves several lists.
-fn distinct_type_example(ty: &Type) -> String {
-    match ty {
-        Type::Group(group) => distinct_type_example(&group.elem),
-        Type::Path(path) => match path.path.segments.last() {
-            Some(last) if last.arguments.is_empty() => format!(
-                ", for example by giving the link type a const parameter, as in `{}<1>`",
-                last.ident
-            ),
-            _ => format!(
-                ", for example a wrapper struct around `{}` that implements `Field`",
-                written(ty)
-            ),
-        },
-        _ => String::new(),
+/// Suggests a distinct type for `field`, whose type is already taken. A const argument
+/// written as an integer gets the first value whose type is not in `taken`, the keys of
+/// the marked fields' types. A type without arguments gets a newtype, because only the
+/// owner of a type can give it a const parameter.
+fn distinct_type_example(
+    container: &Container,
+    field: &Field,
+    self_key: &str,
+    taken: &[String],
+) -> String {
+    let ty = without_groups(field.ty);
+    let Type::Path(path) = ty else {
+        return newtype_example(field, ty, None);
+    };
+    let Some(last) = path.path.segments.last() else {
+        return String::new();
+    };
+    let arguments = match &last.arguments {
+        PathArguments::None if path.qself.is_none() => {
+            return newtype_example(field, ty, Some(&last.ident));
+        }
+        PathArguments::AngleBracketed(arguments) => &arguments.args,
+        _ => return wrapper_example(ty),
+    };
+
+    for (position, argument) in arguments.iter().enumerate() {
+        match const_argument(container, argument) {
+            Some(ConstArgument::Integer) => {
+                let leading = &path.path.leading_colon;
+                let prefix: Vec<_> = path
+                    .path
+                    .segments
+                    .iter()
+                    .take(path.path.segments.len() - 1)
+                    .collect();
+                let ident = &last.ident;
+                for value in 0..=u8::MAX {
+                    let replaced = arguments.iter().enumerate().map(|(index, argument)| {
+                        if index == position {
+                            Literal::u8_unsuffixed(value).into_token_stream()
+                        } else {
+                            argument.into_token_stream()
+                        }
+                    });
+                    let candidate = quote!(#leading #(#prefix ::)* #ident<#(#replaced),*>);
+                    let key = type_key(candidate.clone(), self_key);
+                    if !taken.contains(&key) {
+                        return format!(", for example `{}`", written(&candidate));
+                    }
+                }
+            }
+            Some(ConstArgument::Named(name)) => {
+                return format!(
+                    ", for example by changing the const argument `{name}` of `{}` to a value \
+                     that no other marked field uses",
+                    last.ident
+                );
+            }
+            None => {}
+        }
     }
+    wrapper_example(ty)
+}
+
+/// A const argument whose value the user can change.
+enum ConstArgument {
+    Integer,
+    /// A named constant or a `{ ... }` block, as written.
+    Named(String),
+}
+
+/// Recognises `1`, `{ N + 1 }` and a constant in upper case such as `SECOND_LIST`. A
+/// const parameter of the struct itself is not offered for change: any other value
+/// would overlap with it when the parameter takes that value.
+fn const_argument(container: &Container, argument: &GenericArgument) -> Option<ConstArgument> {
+    match argument {
+        GenericArgument::Const(Expr::Lit(ExprLit {
+            lit: Lit::Int(_), ..
+        })) => Some(ConstArgument::Integer),
+        GenericArgument::Const(expr) => Some(ConstArgument::Named(written(expr))),
+        GenericArgument::Type(Type::Path(path)) if path.qself.is_none() => {
+            let ident = path.path.get_ident()?;
+            let is_struct_parameter =
+                container.generics.params.iter().any(
+                    |param| matches!(param, GenericParam::Const(param) if param.ident == *ident),
+                );
+            let name = ident.to_string();
+            let is_upper_case = name.chars().any(|c| c.is_ascii_uppercase())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            (is_upper_case && !is_struct_parameter).then_some(ConstArgument::Named(name))
+        }
+        _ => None,
+    }
+}
+
+/// Suggests a newtype around `ty`, named after the field, and for a type named `ident`
+/// with no arguments also a const parameter, which only the type's owner can add.
+fn newtype_example(field: &Field, ty: &Type, ident: Option<&Ident>) -> String {
+    let type_name = ident.map_or_else(|| "Field".to_owned(), ToString::to_string);
+    let mut name = match &field.member {
+        Member::Named(member) => upper_camel_case(&member.unraw().to_string()),
+        Member::Unnamed(_) => String::new(),
+    };
+    if name.is_empty() || name == type_name {
+        name = format!("Second{type_name}");
+    }
+
+    let newtype = format!(
+        ", for example a newtype `struct {name}({});` with `impl<T> Field<T> for {name} {{}}`",
+        written(ty)
+    );
+    match ident {
+        Some(ident) => format!(
+            "{newtype}, or, if `{ident}` is your own type, a const parameter on it so that \
+             `{ident}<0>` and `{ident}<1>` are distinct types"
+        ),
+        None => newtype,
+    }
+}
+
+fn wrapper_example(ty: &Type) -> String {
+    format!(
+        ", for example a wrapper struct around `{}` that implements `Field`",
+        written(ty)
+    )
+}
+
+fn without_groups(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(group) => without_groups(&group.elem),
+        Type::Paren(paren) => without_groups(&paren.elem),
+        _ => ty,
+    }
+}
+
+fn upper_camel_case(snake: &str) -> String {
+    snake
+        .split('_')
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut chars = word.chars();
+            let first = chars.next().map(|c| c.to_ascii_uppercase());
+            first.into_iter().chain(chars).collect::<String>()
+        })
+        .collect()
 }
 
 /// Spells a type the same way however it was spaced or grouped by macros, with each

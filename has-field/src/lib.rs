@@ -350,10 +350,23 @@ pub trait Field<T: ?Sized> {}
 ///
 /// Generated code names every item by absolute path, so it compiles next to a user's own
 /// `core`, `std`, `Result`, `Option`, `Box` or `HasField`, and in a
-/// `#![no_implicit_prelude]` module. It refers to this crate as `::has_field`. A crate
-/// that re-exports the derive points it at its own path with a container attribute, in
-/// the way `#[serde(crate = "...")]` works. The path must name a module that contains
-/// `HasField`:
+/// `#![no_implicit_prelude]` module. The path it uses for this crate is, in order:
+///
+/// 1. the path in `#[has_field(crate = "...")]` on the struct, when there is one;
+/// 2. otherwise the name of the `has-field` dependency in the `Cargo.toml` of the crate
+///    being compiled, such as `::has_field`, or `::hf` after
+///    `hf = { package = "has-field", ... }`;
+/// 3. otherwise the name of the `rcu` dependency followed by `has_field`, such as
+///    `::rcu::has_field`, so a crate that depends only on `rcu` needs no attribute;
+/// 4. otherwise, and in the `has-field` package itself, `::has_field`.
+///
+/// A dependency in `[dependencies]` is preferred to a target-specific one, and those to
+/// dev and build dependencies. The derive reads only the crate's own manifest, so a
+/// dependency renamed in `[workspace.dependencies]` is not recognised.
+///
+/// The attribute is still needed when the derive is reached through a crate other than
+/// `has-field` or `rcu`, in the way `#[serde(crate = "...")]` works. The path must name a
+/// module that contains `HasField`:
 ///
 /// ```
 /// /// What a crate such as `rcu` re-exports as `rcu::has_field`.
