@@ -84,7 +84,6 @@
 //! use rcu::{HasField, RcuHead};
 //!
 //! #[derive(HasField)]
-//! #[has_field(crate = "rcu::has_field")]
 //! struct Session {
 //!     user: String,
 //!     #[field]
@@ -96,8 +95,10 @@
 //! rcu::rcu_barrier(); // waits until every callback queued so far has run
 //! ```
 //!
-//! The `#[has_field(crate = "rcu::has_field")]` line points the derive at this crate's
-//! re-export of `has-field`, so a crate that depends only on `rcu` can use it.
+//! A crate that depends only on `rcu` needs nothing more: the derive finds this crate's
+//! re-export, `rcu::has_field`, from the crate's Cargo.toml. Where the derive is reached
+//! through some other crate that re-exports it, `#[has_field(crate = "that::has_field")]`
+//! names the path.
 //!
 //! One grace period serves every callback queued before it starts. A panicking callback
 //! is caught and logged (`log::error!`), and the others still run. The backlog of queued
