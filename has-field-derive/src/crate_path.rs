@@ -9,7 +9,9 @@
 //! strings that span lines. Anything it does not recognise leaves the default
 //! `::has_field`.
 
+use std::ffi::OsString;
 use std::path::Path;
+use std::sync::Mutex;
 
 const HAS_FIELD: &str = "has-field";
 const RCU: &str = "rcu";
@@ -17,13 +19,25 @@ const RCU: &str = "rcu";
 /// Returns the segments of the path that generated code should use for the `has_field`
 /// crate, such as `["rcu", "has_field"]` for `::rcu::has_field`.
 pub fn default_crate_path() -> Vec<String> {
+    /// The last manifest directory and its answer. One compiler process expands every
+    /// derive of a crate, so this reads the manifest once per crate, not once per struct.
+    static LAST: Mutex<Option<(OsString, Vec<String>)>> = Mutex::new(None);
+
     let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") else {
         return has_field_itself();
     };
-    match std::fs::read_to_string(Path::new(&dir).join("Cargo.toml")) {
+    let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((cached_dir, path)) = last.as_ref() {
+        if *cached_dir == dir {
+            return path.clone();
+        }
+    }
+    let path = match std::fs::read_to_string(Path::new(&dir).join("Cargo.toml")) {
         Ok(text) => Manifest::parse(&text).crate_path(),
         Err(_) => has_field_itself(),
-    }
+    };
+    *last = Some((dir, path.clone()));
+    path
 }
 
 fn has_field_itself() -> Vec<String> {
