@@ -7,6 +7,9 @@
 //! in `synchronize_rcu` before dropping them, [`Defer`] hands them to the callback thread
 //! through the pointee's `RcuHead` and never waits for a grace period.
 
+use crate::grace_period::{
+    GpState, cond_synchronize_rcu, poll_state_synchronize_rcu, start_poll_synchronize_rcu,
+};
 use crate::owned::{DeferDrop, ForeignOwnable};
 use crate::reader::{Guard, assert_may_wait, read_lock, read_lock_held};
 use crate::synchronize_rcu;
@@ -548,7 +551,10 @@ where
 /// - dropping it reclaims it with the policy `R`: [`Wait`] waits for a grace period and
 ///   then drops the value, [`Defer`] queues it for the callback thread;
 /// - [`defer_drop`](Self::defer_drop) queues it for the callback thread under either
-///   policy, where the pointee has an [`RcuHead`](crate::RcuHead).
+///   policy, where the pointee has an [`RcuHead`](crate::RcuHead);
+/// - [`start_poll`](Self::start_poll), [`poll`](Self::poll) and
+///   [`try_into_inner`](Self::try_into_inner) hand the owning pointer back without
+///   blocking, once a grace period has elapsed since the poll started.
 ///
 /// ```
 /// let ptr = rcu::Rcu::new(Box::new(1));
@@ -559,6 +565,9 @@ where
               bind it to choose when"]
 pub struct RcuOld<P: ForeignOwnable, R: Reclaim<P> = Wait> {
     ptr: NonNull<P::Target>,
+    /// The grace-period state taken by the first poll. It is taken after the value was
+    /// unpublished, so once it reads as completed no reader can still hold the value.
+    poll_state: Option<GpState>,
     _owns: PhantomData<P>,
     _policy: PhantomData<fn() -> R>,
 }
@@ -583,6 +592,7 @@ impl<P: ForeignOwnable, R: Reclaim<P>> RcuOld<P, R> {
     unsafe fn from_non_null(ptr: NonNull<P::Target>) -> Self {
         RcuOld {
             ptr,
+            poll_state: None,
             _owns: PhantomData,
             _policy: PhantomData,
         }
@@ -605,10 +615,81 @@ impl<P: ForeignOwnable, R: Reclaim<P>> RcuOld<P, R> {
     #[track_caller]
     pub fn synchronize(self) -> P {
         assert_may_wait("rcu::RcuOld::synchronize()");
-        synchronize_rcu();
+        match self.poll_state {
+            // A poll already started a grace period for this value: wait only if it has
+            // not ended yet.
+            Some(state) => cond_synchronize_rcu(state),
+            None => synchronize_rcu(),
+        }
         // SAFETY: the grace period has ended every section that could borrow the value,
         // and `into_raw` hands over this `RcuOld`'s ownership.
         unsafe { P::from_raw(self.into_raw()) }
+    }
+
+    /// Makes sure a grace period will elapse for this value, without blocking.
+    ///
+    /// The first call takes a polled grace-period state with
+    /// [`start_poll_synchronize_rcu`], which also starts a grace period on the crate's
+    /// background thread; later calls do nothing. Never blocks, so it may be called inside
+    /// a read-side critical section.
+    ///
+    /// ```
+    /// let ptr = rcu::Rcu::new(Box::new(1));
+    /// let mut old = ptr.swap(Box::new(2)).unwrap();
+    /// old.start_poll();
+    /// // ... other work while the grace period runs ...
+    /// assert_eq!(*old.synchronize(), 1); // waits only if it has not ended yet
+    /// ```
+    pub fn start_poll(&mut self) {
+        if self.poll_state.is_none() {
+            self.poll_state = Some(start_poll_synchronize_rcu());
+        }
+    }
+
+    /// Returns `true` once a full grace period has elapsed since the first poll of this
+    /// value, starting that poll if needed. A `true` result is final. Never blocks.
+    ///
+    /// ```
+    /// let ptr = rcu::Rcu::new(Box::new(1));
+    /// let mut old = ptr.swap(Box::new(2)).unwrap();
+    /// while !old.poll() {
+    ///     std::thread::yield_now();
+    /// }
+    /// let reused = old.try_into_inner().unwrap(); // no wait: the poll completed
+    /// assert_eq!(*reused, 1);
+    /// ```
+    pub fn poll(&mut self) -> bool {
+        self.start_poll();
+        self.poll_state.is_some_and(poll_state_synchronize_rcu)
+    }
+
+    /// Returns the owning pointer if a full grace period has elapsed since the first poll
+    /// of this value, or the value back otherwise. Never blocks.
+    ///
+    /// The first call starts the poll, so it usually returns `Err`.
+    ///
+    /// ```
+    /// let ptr = rcu::Rcu::new(Box::new(String::from("old")));
+    /// let mut old = ptr.swap(Box::new(String::from("new"))).unwrap();
+    /// let reused = loop {
+    ///     match old.try_into_inner() {
+    ///         Ok(boxed) => break boxed,
+    ///         Err(pending) => {
+    ///             old = pending;
+    ///             std::thread::yield_now();
+    ///         }
+    ///     }
+    /// };
+    /// assert_eq!(*reused, "old");
+    /// ```
+    pub fn try_into_inner(mut self) -> Result<P, Self> {
+        if !self.poll() {
+            return Err(self);
+        }
+        // SAFETY: a full grace period has elapsed since a state taken after the value was
+        // unpublished, so no reader can still borrow it, and `into_raw` hands over this
+        // `RcuOld`'s ownership.
+        Ok(unsafe { P::from_raw(self.into_raw()) })
     }
 
     /// Queues the value for the callback thread, which drops it after a grace period.

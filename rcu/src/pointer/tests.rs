@@ -383,3 +383,51 @@ fn drop_while_unwinding_in_section_leaks() {
         "the value is leaked, not dropped under a reader"
     );
 }
+
+#[test]
+fn poll_completes_and_hands_back() {
+    let ptr = Rcu::new(Box::new(5));
+    let mut old = ptr.swap(Box::new(6)).unwrap();
+    while !old.poll() {
+        thread::yield_now();
+    }
+    assert!(old.poll(), "a completed poll stays completed");
+    let boxed = old.try_into_inner().ok().expect("the poll had completed");
+    assert_eq!(*boxed, 5);
+}
+
+#[test]
+fn poll_waits_for_reader_holding_value() {
+    let ptr = Arc::new(Rcu::new(Box::new(1)));
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let reader = {
+        let ptr = Arc::clone(&ptr);
+        thread::spawn(move || {
+            let guard = read_lock();
+            let value = ptr.dereference(&guard).copied();
+            entered_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            drop(guard);
+            value
+        })
+    };
+    entered_rx.recv().unwrap();
+
+    let mut old = ptr.swap(Box::new(2)).unwrap();
+    for _ in 0..if cfg!(miri) { 5 } else { 200 } {
+        assert!(
+            !old.poll(),
+            "the poll completed under a reader that began before it"
+        );
+        thread::yield_now();
+    }
+    old = match old.try_into_inner() {
+        Ok(_) => panic!("try_into_inner handed the value back under a reader"),
+        Err(pending) => pending,
+    };
+
+    release_tx.send(()).unwrap();
+    assert_eq!(reader.join().unwrap(), Some(1));
+    assert_eq!(*old.synchronize(), 1);
+}
