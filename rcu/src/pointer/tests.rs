@@ -392,7 +392,7 @@ fn poll_completes_and_hands_back() {
         thread::yield_now();
     }
     assert!(old.poll(), "a completed poll stays completed");
-    let boxed = old.try_into_inner().ok().expect("the poll had completed");
+    let boxed = old.try_into_inner().expect("the poll had completed");
     assert_eq!(*boxed, 5);
 }
 
