@@ -20,6 +20,13 @@ use std::sync::Once;
 use std::sync::atomic::AtomicBool;
 
 /// The environment variable that forces [`BarrierKind::Fence`] when set to `1`.
+///
+/// It is read once, when the first reader registers or the first grace period starts, so
+/// set it before the process uses RCU (or in the environment that starts it).
+///
+/// ```
+/// assert_eq!(rcu::FORCE_FENCE_ENV, "RCU_FORCE_FENCE");
+/// ```
 pub const FORCE_FENCE_ENV: &str = "RCU_FORCE_FENCE";
 
 /// How read-side critical sections are ordered against grace periods.
@@ -55,6 +62,12 @@ pub(crate) fn init() {
 }
 
 /// Returns the barrier this process uses, choosing it first if no reader has yet.
+///
+/// ```
+/// if std::env::var(rcu::FORCE_FENCE_ENV).as_deref() == Ok("1") {
+///     assert_eq!(rcu::barrier_kind(), rcu::BarrierKind::Fence);
+/// }
+/// ```
 pub fn barrier_kind() -> BarrierKind {
     init();
     current()

@@ -39,6 +39,10 @@ impl GpState {
     /// A state that every poll reports as completed, like the kernel's
     /// `get_completed_synchronize_rcu()`. Snapshots are always even, so this odd value
     /// is never taken by a real snapshot.
+    ///
+    /// ```
+    /// assert!(rcu::poll_state_synchronize_rcu(rcu::GpState::COMPLETED));
+    /// ```
     pub const COMPLETED: GpState = GpState(1);
 }
 

@@ -115,6 +115,15 @@ unsafe impl<T> ForeignOwnable for Arc<T> {
 /// critical section. The drop may run on another thread (the callback
 /// thread), so the implementation must require whatever makes that sound, such as
 /// `T: Send` for `Box<T>`.
+///
+/// ```
+/// use rcu::{DeferDrop, ForeignOwnable, RcuBox};
+///
+/// let raw = RcuBox::new(String::from("retired")).into_raw();
+/// // SAFETY: `raw` came from `into_raw` and is handed over once.
+/// unsafe { <RcuBox<String> as DeferDrop>::defer_drop_raw(raw) };
+/// rcu::rcu_barrier(); // the string has been dropped
+/// ```
 pub unsafe trait DeferDrop: ForeignOwnable + 'static {
     /// Drops the owning pointer `ptr` after a grace period, without waiting for it.
     ///

@@ -27,6 +27,16 @@ mod sealed {
 ///
 /// Sealed: the pointer's soundness rests on the policy never dropping a value before a
 /// grace period has elapsed.
+///
+/// ```
+/// use rcu::{Defer, RcuBox, Reclaim, Wait};
+///
+/// fn blocks<P: rcu::ForeignOwnable, R: Reclaim<P>>() -> bool {
+///     R::BLOCKS
+/// }
+/// assert!(blocks::<Box<u8>, Wait>());
+/// assert!(!blocks::<RcuBox<u8>, Defer>());
+/// ```
 pub trait Reclaim<P: ForeignOwnable>: sealed::Sealed {
     /// `true` if reclaiming waits for a grace period in the calling thread.
     const BLOCKS: bool;
@@ -47,6 +57,13 @@ pub trait Reclaim<P: ForeignOwnable>: sealed::Sealed {
 /// The default policy, and the only one available for pointers whose pointee has no
 /// [`RcuHead`](crate::RcuHead), such as `Arc<T>`. Dropping inside a read-side critical
 /// section panics, because the grace period would wait for the dropping thread itself.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// let ptr: rcu::Rcu<Arc<u8>, rcu::Wait> = rcu::Rcu::new(Arc::new(1));
+/// drop(ptr.swap(Arc::new(2))); // waits for a grace period
+/// ```
 #[derive(Debug)]
 pub enum Wait {}
 
@@ -62,6 +79,15 @@ pub enum Wait {}
 /// pointers that implement
 /// [`DeferDrop`]: [`RcuBox<T>`](crate::RcuBox) and `Box<T>` where `T` has an `RcuHead`
 /// field.
+///
+/// ```
+/// use rcu::{Defer, Rcu, RcuBox};
+///
+/// let ptr: Rcu<RcuBox<u8>, Defer> = Rcu::from(RcuBox::new(1));
+/// let guard = rcu::read_lock();
+/// drop(ptr.swap(RcuBox::new(2))); // queued for the callback thread, even in a section
+/// drop(guard);
+/// ```
 #[derive(Debug)]
 pub enum Defer {}
 
@@ -492,6 +518,13 @@ impl<P: ForeignOwnable, R: Reclaim<P>> Rcu<P, R> {
     ///   nothing else reclaims it.
     /// - If readers may still hold borrows of it from an earlier publication, it is not
     ///   reclaimed before a grace period. The returned `Rcu` ensures that itself.
+    ///
+    /// ```
+    /// let raw = rcu::Rcu::new(Box::new(3)).into_raw();
+    /// // SAFETY: `raw` came from `Rcu::into_raw` of the same pointer type, once.
+    /// let ptr = unsafe { rcu::Rcu::<Box<i32>>::from_raw(raw) };
+    /// assert_eq!(ptr.dereference(&rcu::read_lock()), Some(&3));
+    /// ```
     pub const unsafe fn from_raw(ptr: *const P::Target) -> Self {
         Rcu {
             ptr: AtomicPtr::new(ptr.cast_mut()),

@@ -6,6 +6,10 @@ use std::time::{Duration, Instant};
 
 /// The default stall timeout, 21 seconds, the Linux kernel's default
 /// (`CONFIG_RCU_CPU_STALL_TIMEOUT`).
+///
+/// ```
+/// assert_eq!(rcu::DEFAULT_STALL_TIMEOUT.as_secs(), 21);
+/// ```
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(21);
 
 /// The stall timeout in milliseconds. Relaxed: a standalone setting.

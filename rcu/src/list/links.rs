@@ -65,6 +65,11 @@ unsafe impl<const ID: u64> Sync for ListLinks<ID> {}
 
 impl<const ID: u64> ListLinks<ID> {
     /// Returns unlinked links.
+    ///
+    /// ```
+    /// let links: rcu::ListLinks<1> = rcu::ListLinks::new();
+    /// # drop(links);
+    /// ```
     #[cfg(not(loom))]
     pub const fn new() -> Self {
         ListLinks {

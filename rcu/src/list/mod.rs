@@ -201,6 +201,15 @@ where
 {
     /// Creates an empty list. Allocates the sentinel, so that the list can move while
     /// entries point at it.
+    ///
+    /// ```
+    /// # use rcu::{HasField, ListLinks, RcuList};
+    /// # #[derive(HasField)]
+    /// # struct Item { value: u32, #[field] links: ListLinks }
+    /// # fn item(value: u32) -> Box<Item> { Box::new(Item { value, links: ListLinks::new() }) }
+    /// let list: RcuList<Item> = RcuList::new();
+    /// assert!(list.lock().is_empty());
+    /// ```
     pub fn new() -> Self {
         let inner = Box::into_raw(Box::new(ListInner {
             sentinel: ListLinks::new(),
@@ -355,6 +364,19 @@ where
 ///
 /// Created by [`RcuList::lock`]; the lock is released when the writer is dropped. Every
 /// change is visible to readers as soon as the method returns.
+///
+/// ```
+/// # use rcu::{HasField, ListLinks, RcuList};
+/// # #[derive(HasField)]
+/// # struct Item { value: u32, #[field] links: ListLinks }
+/// # fn item(value: u32) -> Box<Item> { Box::new(Item { value, links: ListLinks::new() }) }
+/// let list: RcuList<Item> = RcuList::new();
+/// {
+///     let mut writer = list.lock();
+///     writer.push_back(item(1));
+/// } // the lock is released here
+/// assert_eq!(list.lock().len(), 1);
+/// ```
 #[must_use = "the writer lock is released when the writer is dropped"]
 pub struct ListWriter<'a, T, const ID: u64 = 0, P = Box<T>>
 where
@@ -377,6 +399,19 @@ where
     /// Panics if the value is already linked through its `ListLinks<ID>`, on this list
     /// or another, or if its removal is still waiting for a grace period. Only possible
     /// with `Arc<T>`, when another `Arc` to the value was inserted before.
+    ///
+    /// ```
+    /// # use rcu::{HasField, ListLinks, RcuList};
+    /// # #[derive(HasField)]
+    /// # struct Item { value: u32, #[field] links: ListLinks }
+    /// # fn item(value: u32) -> Box<Item> { Box::new(Item { value, links: ListLinks::new() }) }
+    /// let list: RcuList<Item> = RcuList::new();
+    /// let mut writer = list.lock();
+    /// writer.push_front(item(2));
+    /// writer.push_front(item(1));
+    /// let values: Vec<u32> = writer.iter().map(|item| item.value).collect();
+    /// assert_eq!(values, [1, 2]);
+    /// ```
     #[track_caller]
     pub fn push_front(&mut self, entry: P) {
         let sentinel = self.list.sentinel();
@@ -389,6 +424,19 @@ where
     /// # Panics
     ///
     /// As [`push_front`](Self::push_front).
+    ///
+    /// ```
+    /// # use rcu::{HasField, ListLinks, RcuList};
+    /// # #[derive(HasField)]
+    /// # struct Item { value: u32, #[field] links: ListLinks }
+    /// # fn item(value: u32) -> Box<Item> { Box::new(Item { value, links: ListLinks::new() }) }
+    /// let list: RcuList<Item> = RcuList::new();
+    /// let mut writer = list.lock();
+    /// writer.push_back(item(1));
+    /// writer.push_back(item(2));
+    /// let values: Vec<u32> = writer.iter().map(|item| item.value).collect();
+    /// assert_eq!(values, [1, 2]);
+    /// ```
     #[track_caller]
     pub fn push_back(&mut self, entry: P) {
         let sentinel = self.list.sentinel();
@@ -476,6 +524,18 @@ where
     }
 
     /// Unlinks the first entry, or returns `None` if the list is empty.
+    ///
+    /// ```
+    /// # use rcu::{HasField, ListLinks, RcuList};
+    /// # #[derive(HasField)]
+    /// # struct Item { value: u32, #[field] links: ListLinks }
+    /// # fn item(value: u32) -> Box<Item> { Box::new(Item { value, links: ListLinks::new() }) }
+    /// let list: RcuList<Item> = RcuList::new();
+    /// list.lock().push_back(item(7));
+    /// let first = list.lock().pop_front().unwrap();
+    /// assert_eq!(first.synchronize().value, 7); // waits for a grace period
+    /// assert!(list.lock().pop_front().is_none());
+    /// ```
     pub fn pop_front(&mut self) -> Option<Unlinked<T, ID, P>> {
         let sentinel = self.list.sentinel();
         // Relaxed: only writers store `next`, and this one holds the lock.
@@ -489,22 +549,69 @@ where
     }
 
     /// Returns `true` if `entry` is on this list.
+    ///
+    /// ```
+    /// # use rcu::{HasField, ListLinks, RcuList};
+    /// # #[derive(HasField)]
+    /// # struct Item { value: u32, #[field] links: ListLinks }
+    /// # fn item(value: u32) -> Box<Item> { Box::new(Item { value, links: ListLinks::new() }) }
+    /// let list: RcuList<Item> = RcuList::new();
+    /// let other: RcuList<Item> = RcuList::new();
+    /// list.lock().push_back(item(1));
+    /// other.lock().push_back(item(2));
+    /// let writer = list.lock();
+    /// let first = writer.iter().next().unwrap();
+    /// assert!(writer.contains(first));
+    /// let guard = rcu::read_lock();
+    /// assert!(!writer.contains(other.iter(&guard).next().unwrap()));
+    /// ```
     pub fn contains(&self, entry: &T) -> bool {
         self.find(entry).is_some()
     }
 
     /// Returns the number of entries.
+    ///
+    /// ```
+    /// # use rcu::{HasField, ListLinks, RcuList};
+    /// # #[derive(HasField)]
+    /// # struct Item { value: u32, #[field] links: ListLinks }
+    /// # fn item(value: u32) -> Box<Item> { Box::new(Item { value, links: ListLinks::new() }) }
+    /// let list: RcuList<Item> = RcuList::new();
+    /// list.lock().push_back(item(1));
+    /// assert_eq!(list.lock().len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         *self.len
     }
 
     /// Returns `true` if the list has no entries.
+    ///
+    /// ```
+    /// # use rcu::{HasField, ListLinks, RcuList};
+    /// # #[derive(HasField)]
+    /// # struct Item { value: u32, #[field] links: ListLinks }
+    /// # fn item(value: u32) -> Box<Item> { Box::new(Item { value, links: ListLinks::new() }) }
+    /// let list: RcuList<Item> = RcuList::new();
+    /// assert!(list.lock().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         *self.len == 0
     }
 
     /// Returns an iterator over the entries from front to back. Needs no guard, because
     /// no entry can be removed while the writer lock is held.
+    ///
+    /// ```
+    /// # use rcu::{HasField, ListLinks, RcuList};
+    /// # #[derive(HasField)]
+    /// # struct Item { value: u32, #[field] links: ListLinks }
+    /// # fn item(value: u32) -> Box<Item> { Box::new(Item { value, links: ListLinks::new() }) }
+    /// let list: RcuList<Item> = RcuList::new();
+    /// let mut writer = list.lock();
+    /// writer.push_back(item(1));
+    /// writer.push_back(item(2));
+    /// assert_eq!(writer.iter().map(|item| item.value).sum::<u32>(), 3);
+    /// ```
     pub fn iter(&self) -> Iter<'_, T, ID> {
         // SAFETY: entries are removed only under the writer lock, which `self` holds for
         // the iterator's lifetime, and are reclaimed only after removal.
@@ -646,6 +753,19 @@ fn already_linked(on_this_list: bool, awaiting_grace_period: bool) -> ! {
 ///
 /// Created by [`RcuList::iter`] under a guard, or by [`ListWriter::iter`] under the
 /// writer lock. Every `&'g T` it yields is valid for as long as that guard or lock is held.
+///
+/// ```
+/// # use rcu::{HasField, ListLinks, RcuList};
+/// # #[derive(HasField)]
+/// # struct Item { value: u32, #[field] links: ListLinks }
+/// # fn item(value: u32) -> Box<Item> { Box::new(Item { value, links: ListLinks::new() }) }
+/// let list: RcuList<Item> = RcuList::new();
+/// list.lock().push_back(item(4));
+/// let guard = rcu::read_lock();
+/// let mut iter = list.iter(&guard);
+/// assert_eq!(iter.next().map(|item| item.value), Some(4));
+/// assert!(iter.next().is_none());
+/// ```
 pub struct Iter<'g, T, const ID: u64 = 0>
 where
     T: HasField<T, ListLinks<ID>>,

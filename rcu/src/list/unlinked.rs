@@ -25,6 +25,18 @@ use core::ptr::NonNull;
 /// Dropping or synchronizing waits for a grace period, so inside a read-side critical
 /// section it panics, as [`synchronize_rcu`](crate::synchronize_rcu) does. Keep the
 /// `Unlinked` values until the guard is gone, or defer them.
+///
+/// ```
+/// # use rcu::{HasField, ListLinks, RcuList};
+/// # #[derive(HasField)]
+/// # struct Item { value: u32, #[field] links: ListLinks }
+/// # fn item(value: u32) -> Box<Item> { Box::new(Item { value, links: ListLinks::new() }) }
+/// let list: RcuList<Item> = RcuList::new();
+/// list.lock().push_back(item(1));
+/// let unlinked = list.lock().pop_front().unwrap();
+/// assert_eq!(unlinked.value, 1); // readable until reclaimed
+/// drop(unlinked); // waits for a grace period, then drops the box
+/// ```
 #[must_use = "dropping an Unlinked waits for a grace period; call defer() to avoid waiting"]
 pub struct Unlinked<T, const ID: u64 = 0, P = Box<T>>
 where
@@ -74,6 +86,18 @@ where
     /// # Panics
     ///
     /// Panics inside a read-side critical section, where the grace period could never end.
+    ///
+    /// ```
+    /// # use rcu::{HasField, ListLinks, RcuList};
+    /// # #[derive(HasField)]
+    /// # struct Item { value: u32, #[field] links: ListLinks }
+    /// # fn item(value: u32) -> Box<Item> { Box::new(Item { value, links: ListLinks::new() }) }
+    /// let list: RcuList<Item> = RcuList::new();
+    /// list.lock().push_back(item(1));
+    /// let unlinked = list.lock().pop_front().unwrap();
+    /// let boxed: Box<Item> = unlinked.synchronize();
+    /// list.lock().push_back(boxed); // free to insert again
+    /// ```
     #[track_caller]
     pub fn synchronize(self) -> P {
         assert_may_wait("rcu::list::Unlinked::synchronize()");
@@ -92,6 +116,19 @@ where
     /// because the value may be on other lists or queued elsewhere and its own
     /// [`RcuHead`] cannot be borrowed. For a `Box` of a type with an `RcuHead`,
     /// [`kfree_rcu`](Self::kfree_rcu) allocates nothing.
+    ///
+    /// ```
+    /// # use rcu::{HasField, ListLinks, RcuList};
+    /// # #[derive(HasField)]
+    /// # struct Item { value: u32, #[field] links: ListLinks }
+    /// # fn item(value: u32) -> Box<Item> { Box::new(Item { value, links: ListLinks::new() }) }
+    /// let list: RcuList<Item> = RcuList::new();
+    /// list.lock().push_back(item(1));
+    /// let guard = rcu::read_lock();
+    /// list.lock().pop_front().unwrap().defer(); // fine inside a section
+    /// drop(guard);
+    /// rcu::rcu_barrier();
+    /// ```
     pub fn defer(self)
     where
         P: Send + 'static,
@@ -133,6 +170,23 @@ where
 {
     /// Drops the box after a grace period without waiting for it or allocating, through
     /// [`kfree_rcu`](crate::kfree_rcu) and the value's own [`RcuHead`].
+    ///
+    /// ```
+    /// use rcu::{HasField, ListLinks, RcuHead, RcuList};
+    ///
+    /// #[derive(HasField)]
+    /// struct Entry {
+    ///     #[field]
+    ///     links: ListLinks,
+    ///     #[field]
+    ///     head: RcuHead,
+    /// }
+    ///
+    /// let list: RcuList<Entry> = RcuList::new();
+    /// list.lock().push_back(Box::new(Entry { links: ListLinks::new(), head: RcuHead::new() }));
+    /// list.lock().pop_front().unwrap().kfree_rcu();
+    /// rcu::rcu_barrier();
+    /// ```
     pub fn kfree_rcu(self) {
         let this = ManuallyDrop::new(self);
         // The links are not reset: the value is freed without ever being reachable again.
