@@ -199,17 +199,23 @@ pub fn written<T: ToTokens>(tokens: &T) -> String {
     text
 }
 
+/// Returns the opening and closing text of a group's delimiter; empty for an invisible
+/// group, which macros use to keep a captured fragment together.
+pub(crate) fn delimiter_text(delimiter: Delimiter) -> (&'static str, &'static str) {
+    match delimiter {
+        Delimiter::Parenthesis => ("(", ")"),
+        Delimiter::Bracket => ("[", "]"),
+        Delimiter::Brace => ("{", "}"),
+        Delimiter::None => ("", ""),
+    }
+}
+
 fn write_tokens(tokens: TokenStream, text: &mut String) {
     let mut after_word = false;
     for token in tokens {
         match token {
             TokenTree::Group(group) => {
-                let (open, close) = match group.delimiter() {
-                    Delimiter::Parenthesis => ("(", ")"),
-                    Delimiter::Bracket => ("[", "]"),
-                    Delimiter::Brace => ("{", "}"),
-                    Delimiter::None => ("", ""),
-                };
+                let (open, close) = delimiter_text(group.delimiter());
                 // `mut [u8]` takes a space before the bracket, `repr(C)` none before the
                 // parenthesis.
                 if after_word && matches!(group.delimiter(), Delimiter::Bracket | Delimiter::Brace)

@@ -2,7 +2,7 @@
 //! because breaking it would make an impl unsound, ambiguous, or rejected by the compiler
 //! with an error about generated code instead of about the user's struct.
 
-use proc_macro2::{Delimiter, Literal, TokenStream, TokenTree};
+use proc_macro2::{Literal, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 use syn::ext::IdentExt;
 use syn::{Expr, ExprLit, GenericArgument, GenericParam, Ident, Lit, Member, PathArguments, Type};
@@ -290,12 +290,7 @@ fn type_key(tokens: TokenStream, self_key: &str) -> String {
     for token in tokens {
         match token {
             TokenTree::Group(group) => {
-                let (open, close) = match group.delimiter() {
-                    Delimiter::Parenthesis => ("(", ")"),
-                    Delimiter::Bracket => ("[", "]"),
-                    Delimiter::Brace => ("{", "}"),
-                    Delimiter::None => ("", ""),
-                };
+                let (open, close) = crate::attr::delimiter_text(group.delimiter());
                 key.push_str(open);
                 key.push_str(&type_key(group.stream(), self_key));
                 key.push_str(close);

@@ -11,6 +11,8 @@
 //! cargo run --release --example compare --features liburcu   # adds liburcu memb and qsbr
 //! ```
 
+#[path = "shared/args.rs"]
+mod args;
 #[path = "compare/backends.rs"]
 mod backends;
 #[path = "compare/chart.rs"]
@@ -18,6 +20,7 @@ mod chart;
 #[path = "compare/liburcu.rs"]
 mod liburcu;
 
+use args::OptionArgs;
 use backends::{Backend, Contender};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -239,20 +242,9 @@ fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Option<Option
         duration: Duration::from_millis(500),
         svg: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/compare.svg")),
     };
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let (name, inline_value) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => {
-                (name.to_owned(), Some(value.to_owned()))
-            }
-            _ => (arg.clone(), None),
-        };
-        let mut value = || -> Result<String, String> {
-            inline_value
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("missing value for {name}"))
-        };
+    let mut args = OptionArgs::new(args.into_iter());
+    while let Some((name, inline_value)) = args.next_option() {
+        let mut value = || args.value(&name, &inline_value);
         match name.as_str() {
             "-h" | "--help" => return Ok(None),
             "--no-svg" => options.svg = None,
@@ -289,7 +281,7 @@ fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Option<Option
                     }
                 };
             }
-            _ => return Err(format!("unknown option '{arg}'")),
+            _ => return Err(format!("unknown option '{name}'")),
         }
     }
     Ok(Some(options))

@@ -20,6 +20,8 @@
 //! cargo run --release --example torture -- --duration 20 --barrier fence
 //! ```
 
+#[path = "shared/args.rs"]
+mod args;
 #[path = "torture/list.rs"]
 mod list;
 #[path = "torture/objects.rs"]

@@ -76,8 +76,8 @@ pub(crate) fn seq_done(seq: u64, target: u64) -> bool {
 fn snapshot() -> u64 {
     // A read-modify-write, not a load, so that the caller's earlier updates reach the
     // grace period it ends up relying on. Release pairs with the Acquire of the increment
-    // that starts a grace period: if this reads the sequence from before that start, the
-    // increment reads from this write, and everything before this call happens before the
+    // that starts a grace period. If this reads the sequence from before that start, the
+    // increment reads from this write, so everything before this call happens before the
     // grace period's barrier and scan. Acquire pairs with the Release increment that ends
     // a grace period, for callers that find their target already reached.
     snap(GP_SEQ.fetch_add(0, Ordering::AcqRel))
@@ -243,8 +243,9 @@ pub fn get_state_synchronize_rcu() -> GpState {
 /// Like [`get_state_synchronize_rcu`], and also makes sure a grace period will start,
 /// so polling the returned state eventually reports completion without another call.
 ///
-/// Never blocks, so it may be called inside a read-side critical section. The grace
-/// period runs on a background thread that the crate starts on first use.
+/// Never waits for a grace period, so it may be called inside a read-side critical
+/// section. It takes a short internal lock. The grace period runs on a background thread
+/// that the crate starts on first use.
 ///
 /// ```
 /// let state = rcu::start_poll_synchronize_rcu();

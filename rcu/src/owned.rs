@@ -129,7 +129,7 @@ pub unsafe trait DeferDrop: ForeignOwnable + 'static {
     ///
     /// Outside a read-side critical section the call may wait for the callback thread
     /// when the callback backlog exceeds [`callback_limit`](crate::callback_limit), as
-    /// [`kfree_rcu`](crate::kfree_rcu) does; inside one it never blocks.
+    /// [`kfree_rcu`](crate::kfree_rcu) does. Inside one it never blocks.
     ///
     /// # Safety
     ///
@@ -140,7 +140,8 @@ pub unsafe trait DeferDrop: ForeignOwnable + 'static {
 }
 
 // SAFETY: `defer_box_drop` queues the drop with `call_rcu`, which runs it after a grace
-// period that starts after the call, and never blocks.
+// period that starts after the call. It never waits for that grace period, and its
+// backpressure wait never happens inside a read-side critical section.
 unsafe impl<T: HasRcuHead + Send + 'static> DeferDrop for Box<T> {
     unsafe fn defer_drop_raw(ptr: *const T) {
         // SAFETY: `ptr` came from `Box::into_raw` and the caller hands it over.

@@ -659,12 +659,12 @@ impl<P: ForeignOwnable, R: Reclaim<P>> RcuOld<P, R> {
         unsafe { P::from_raw(self.into_raw()) }
     }
 
-    /// Makes sure a grace period will elapse for this value, without blocking.
+    /// Makes sure a grace period will elapse for this value, without waiting for it.
     ///
     /// The first call takes a polled grace-period state with
     /// [`start_poll_synchronize_rcu`], which also starts a grace period on the crate's
-    /// background thread; later calls do nothing. Never blocks, so it may be called inside
-    /// a read-side critical section.
+    /// background thread. Later calls do nothing. It may be called inside a read-side
+    /// critical section.
     ///
     /// ```
     /// let ptr = rcu::Rcu::new(Box::new(1));
@@ -680,7 +680,8 @@ impl<P: ForeignOwnable, R: Reclaim<P>> RcuOld<P, R> {
     }
 
     /// Returns `true` once a full grace period has elapsed since the first poll of this
-    /// value, starting that poll if needed. A `true` result is final. Never blocks.
+    /// value, starting that poll if needed. A `true` result is final. Never waits for a
+    /// grace period.
     ///
     /// ```
     /// let ptr = rcu::Rcu::new(Box::new(1));
@@ -697,7 +698,7 @@ impl<P: ForeignOwnable, R: Reclaim<P>> RcuOld<P, R> {
     }
 
     /// Returns the owning pointer if a full grace period has elapsed since the first poll
-    /// of this value, or the value back otherwise. Never blocks.
+    /// of this value, or the value back otherwise. Never waits for a grace period.
     ///
     /// The first call starts the poll, so it usually returns `Err`.
     ///

@@ -85,7 +85,8 @@ pub(crate) fn snapshot_readers(into: &mut Vec<Arc<ReaderNode>>) {
 /// [`Rcu::dereference`](crate::Rcu::dereference) stays valid for the guard's lifetime.
 ///
 /// A `Guard` is neither `Send` nor `Sync`: the section belongs to the thread that opened
-/// it. Entering and leaving costs a few plain instructions and never blocks.
+/// it. Entering and leaving costs a few plain instructions and never waits for a grace
+/// period. Only a thread's first section takes a lock, to register the thread.
 ///
 /// ```
 /// let outer = rcu::read_lock();

@@ -1,5 +1,6 @@
 //! Command-line options of the torture run.
 
+use crate::args::OptionArgs;
 use std::time::Duration;
 
 /// How the run orders readers against grace periods.
@@ -36,7 +37,7 @@ Options:
   --writers N          writer threads [default: 1]
   --duration SECONDS   how long to run, fractions allowed [default: 10]
   --seed N             seed of the fault-injection choices [default: from the clock]
-  --barrier KIND       auto, membarrier or fence (sets RCU_FORCE_FENCE=1) [default: auto]
+  --barrier KIND       auto, membarrier or fence; fence sets RCU_FORCE_FENCE=1 [default: auto]
   --json               print the summary as JSON on stdout instead of text
   -h, --help           print this help
 ";
@@ -53,20 +54,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
         json: false,
     };
 
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let (name, inline_value) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => {
-                (name.to_owned(), Some(value.to_owned()))
-            }
-            _ => (arg.clone(), None),
-        };
-        let mut value = || -> Result<String, String> {
-            inline_value
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("missing value for {name}"))
-        };
+    let mut args = OptionArgs::new(args.into_iter());
+    while let Some((name, inline_value)) = args.next_option() {
+        let mut value = || args.value(&name, &inline_value);
         match name.as_str() {
             "-h" | "--help" => return Ok(None),
             "--json" => options.json = true,
@@ -92,7 +82,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, 
                     }
                 };
             }
-            _ => return Err(format!("unknown option '{arg}'")),
+            _ => return Err(format!("unknown option '{name}'")),
         }
     }
     Ok(Some(options))
