@@ -2,8 +2,8 @@
 //!
 //! Every object lives in one arena that is never freed. "Freeing" an object poisons its
 //! canary and puts it back on the free list, so a reader that reaches a freed object reads
-//! atomics in live memory: a broken grace period shows as a poisoned canary, a changed
-//! generation or a pipeline count above 1, and never as undefined behaviour.
+//! atomics in live memory. A broken grace period therefore shows as a poisoned canary, a
+//! changed generation or a pipeline count above 1, and never as undefined behaviour.
 //!
 //! An object's pipeline count follows rcutorture: 0 while published, 1 once unpublished,
 //! and one more after each grace period that its retirement path waits for. The object is
@@ -44,8 +44,8 @@ pub struct Object {
     path: AtomicU8,
 }
 
-/// How a retired object travels through its grace periods: the API that unpublished it
-/// and the one that reclaims it.
+/// A retirement path: the API that unpublished an object and the one that reclaims it
+/// after its grace periods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Path {
     /// `synchronize_rcu` or `cond_synchronize_rcu` by the writer.
