@@ -129,9 +129,9 @@ pub(crate) fn wait_for(target: u64) {
     if completed(target) {
         return;
     }
-    let started = stats::now();
+    let started = stats::record_gp_wait_start();
     crate::batching::wait_for(target);
-    stats::record_wait(started);
+    stats::record_gp_wait_end(started);
 }
 
 /// Runs grace periods until `target` is reached. Only the batching leader calls this.

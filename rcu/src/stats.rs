@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 /// A snapshot of the crate's counters, from [`stats`].
 ///
-/// Each field is read separately with `Relaxed` loads, so fields updated concurrently
-/// may be slightly out of step with each other. Taking a snapshot takes no lock, so it
+/// Each field is read separately, so fields updated concurrently may be slightly out
+/// of step with each other. Taking a snapshot takes no lock, so it
 /// is cheap enough to call from a reader's loop.
 ///
 /// ```
@@ -24,6 +24,13 @@ pub struct Stats {
     pub grace_periods: u64,
     /// Total time callers spent waiting in `synchronize_rcu` and other waiting APIs.
     pub wait_time: Duration,
+    /// Callers blocked right now in `synchronize_rcu` or another waiting API, each
+    /// waiting for a grace period that had not completed when it took its snapshot.
+    ///
+    /// Seeing a count of `n` means those `n` callers have already taken their snapshots,
+    /// so a test can hold a reader, wait for the count, and know which grace period each
+    /// caller needs.
+    pub grace_period_waiters: u64,
     /// Reader threads registered now.
     pub readers_registered: u64,
     /// Reader threads registered since the process started.
@@ -54,6 +61,7 @@ counters!(
     GRACE_PERIODS,
     REGISTERED_NOW,
     WAIT_NANOS,
+    WAITERS_NOW,
     REGISTERED_TOTAL,
     EXITED_IN_SECTION,
     STALLS,
@@ -75,6 +83,10 @@ pub fn stats() -> Stats {
     Stats {
         grace_periods: GRACE_PERIODS.load(Ordering::Relaxed),
         wait_time: Duration::from_nanos(WAIT_NANOS.load(Ordering::Relaxed)),
+        // Acquire pairs with the Release increment in `record_gp_wait_start`: a thread
+        // that reads a count also sees the snapshots those callers took before counting
+        // themselves.
+        grace_period_waiters: WAITERS_NOW.load(Ordering::Acquire),
         readers_registered: REGISTERED_NOW.load(Ordering::Relaxed),
         readers_registered_total: REGISTERED_TOTAL.load(Ordering::Relaxed),
         readers_exited_in_section: EXITED_IN_SECTION.load(Ordering::Relaxed),
@@ -89,6 +101,20 @@ pub fn stats() -> Stats {
 
 pub(crate) fn now() -> Instant {
     Instant::now()
+}
+
+/// Counts a caller that starts waiting for a grace period, after it took its snapshot.
+/// Returns the start time for [`record_gp_wait_end`].
+pub(crate) fn record_gp_wait_start() -> Instant {
+    // Release pairs with the Acquire load in `stats`: the snapshot came first.
+    WAITERS_NOW.fetch_add(1, Ordering::Release);
+    Instant::now()
+}
+
+/// Counts the end of a wait begun by [`record_gp_wait_start`].
+pub(crate) fn record_gp_wait_end(started: Instant) {
+    WAITERS_NOW.fetch_sub(1, Ordering::Relaxed);
+    record_wait(started);
 }
 
 pub(crate) fn record_wait(started: Instant) {

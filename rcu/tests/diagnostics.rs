@@ -4,7 +4,17 @@
 use std::cell::RefCell;
 use std::sync::Mutex;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// Keeps the calling reader's section open until the engine has counted a stall beyond
+/// `stalls_before`, so the test does not depend on how long the machine takes to run the
+/// grace period. Gives up after 30 seconds, long after any stall timeout used here.
+fn hold_until_stall_counted(stalls_before: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rcu::stats().stalls <= stalls_before && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(5));
+    }
+}
 
 /// Records every log line, so tests can check what a user would see.
 struct CaptureLogger {
@@ -59,7 +69,7 @@ fn stall_warning_names_the_reader_once() {
         .spawn(move || {
             let guard = rcu::read_lock();
             entered_tx.send(()).unwrap();
-            thread::sleep(Duration::from_millis(400));
+            hold_until_stall_counted(stalls_before);
             drop(guard);
         })
         .unwrap();
@@ -151,13 +161,14 @@ fn stall_without_logger_goes_to_stderr() {
 #[ignore = "run by stall_without_logger_goes_to_stderr in a child process"]
 fn stall_without_logger_child() {
     rcu::set_stall_timeout(Duration::from_millis(50));
+    let stalls_before = rcu::stats().stalls;
     let (entered_tx, entered_rx) = std::sync::mpsc::channel();
     let reader = thread::Builder::new()
         .name("stalling-reader".into())
         .spawn(move || {
             let guard = rcu::read_lock();
             entered_tx.send(()).unwrap();
-            thread::sleep(Duration::from_millis(300));
+            hold_until_stall_counted(stalls_before);
             drop(guard);
         })
         .unwrap();

@@ -1,41 +1,51 @@
 //! Concurrent `synchronize_rcu` callers share grace periods. Alone in its own test binary
 //! so that no other test runs grace periods during the count.
+//!
+//! The test does not depend on timing. A reader holds the first grace period open until
+//! every caller has taken its snapshot, which `Stats::grace_period_waiters` reports. At
+//! that point each caller needs either the grace period in flight or the one after it,
+//! so the batch must be served by at most two, however the threads were scheduled.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Barrier;
 use std::thread;
 
+const CALLERS: u64 = 8;
+const ROUNDS: usize = 25;
+
 #[test]
-fn concurrent_callers_share_grace_periods() {
-    const CALLERS: usize = 8;
-    const CALLS_EACH: usize = 200;
-    let go = Arc::new(AtomicBool::new(false));
-    let threads: Vec<_> = (0..CALLERS)
-        .map(|_| {
-            let go = Arc::clone(&go);
-            thread::spawn(move || {
-                while !go.load(Ordering::Acquire) {
-                    thread::yield_now();
-                }
-                for _ in 0..CALLS_EACH {
+fn callers_queued_behind_one_grace_period_share_the_next() {
+    let mut total = 0;
+    for round in 0..ROUNDS {
+        let start = Barrier::new(CALLERS as usize + 1);
+        let before = rcu::stats().grace_periods;
+        thread::scope(|scope| {
+            let guard = rcu::read_lock();
+            for _ in 0..CALLERS {
+                scope.spawn(|| {
+                    start.wait();
                     rcu::synchronize_rcu();
-                }
-            })
-        })
-        .collect();
-    let start = rcu::stats().grace_periods;
-    go.store(true, Ordering::Release);
-    for thread in threads {
-        thread.join().unwrap();
+                });
+            }
+            start.wait();
+            while rcu::stats().grace_period_waiters < CALLERS {
+                thread::yield_now();
+            }
+            // Every caller has its snapshot; none can return while the guard is held.
+            assert_eq!(
+                rcu::stats().grace_periods,
+                before,
+                "a grace period ended under a reader"
+            );
+            drop(guard);
+        });
+        let used = rcu::stats().grace_periods - before;
+        assert!(
+            used <= 2,
+            "round {round}: {CALLERS} callers queued behind one grace period used {used}; \
+             they should share the next one"
+        );
+        assert_eq!(rcu::stats().grace_period_waiters, 0);
+        total += used;
     }
-    let used = rcu::stats().grace_periods - start;
-    let calls = (CALLERS * CALLS_EACH) as u64;
-    println!("{calls} calls from {CALLERS} threads used {used} grace periods");
-    // Without sharing every call would run its own grace period. A round, one call from
-    // each thread, should need at most two; the bound allows that with no slack for
-    // rounding, and the benchmark reports the measured value.
-    assert!(
-        used * 4 <= calls,
-        "{calls} calls from {CALLERS} threads used {used} grace periods: callers are not sharing"
-    );
+    println!("{ROUNDS} rounds of {CALLERS} callers used {total} grace periods");
 }
