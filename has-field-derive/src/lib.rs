@@ -14,6 +14,7 @@ mod attr;
 mod crate_path;
 mod ctxt;
 mod expand;
+mod overlap;
 mod valid;
 
 use proc_macro::TokenStream;

@@ -10,6 +10,7 @@ use syn::{Expr, ExprLit, GenericArgument, GenericParam, Ident, Lit, Member, Path
 use crate::ast::{Container, Field};
 use crate::attr::written;
 use crate::ctxt::Errors;
+use crate::overlap::{self, Params};
 
 /// Checks `container`, recording every violation in `errors`, and returns the marked
 /// fields that may get an impl. When `errors` is not empty these are still emitted, as a
@@ -36,7 +37,7 @@ pub fn check<'c, 'a>(container: &'c Container<'a>, errors: &mut Errors) -> Vec<&
     }
 
     let distinct = reject_same_types(container, marked, errors);
-    reject_bare_type_parameters(container, distinct, errors)
+    reject_overlapping_types(container, distinct, errors)
 }
 
 /// `HasField<Self, F>` names a field by its type `F`, so two marked fields of one type
@@ -79,12 +80,14 @@ fn reject_same_types<'c, 'a>(
     distinct.into_iter().map(|(_, field)| field).collect()
 }
 
-/// With `struct S<T> { #[field] value: T, #[field] link: Link }`, the impls
-/// `HasField<S<T>, T>` and `HasField<S<T>, Link>` overlap for `S<Link>`, which the
-/// compiler reports as conflicting impls in generated code.
-// NOTE: only a bare type parameter is caught here. Field types such as `Link<T>` and
-// `Link<U>` can overlap too, and still get the compiler's conflicting-impls error.
-fn reject_bare_type_parameters<'c, 'a>(
+/// Two marked fields whose types differ as written may still be one type for some value
+/// of the struct's parameters. With `struct S<T> { #[field] value: T, #[field] link: Link }`
+/// the impls `HasField<S<T>, T>` and `HasField<S<T>, Link>` overlap for `S<Link>`. The
+/// impls for `Link<T>` and `Link<U>` overlap when `T` and `U` are one type. The compiler would
+/// report either as conflicting impls in generated code. Fields are checked in order, a
+/// bare type parameter last, and each one that overlaps an earlier accepted field gets
+/// the error and no impl, so the impls that remain do not conflict.
+fn reject_overlapping_types<'c, 'a>(
     container: &Container<'a>,
     fields: Vec<&'c Field<'a>>,
     errors: &mut Errors,
@@ -92,27 +95,53 @@ fn reject_bare_type_parameters<'c, 'a>(
     if fields.len() < 2 {
         return fields;
     }
+    let ident = container.ident;
+    let (_, ty_generics, _) = container.generics.split_for_impl();
+    let params = Params::new(container.generics, quote!(#ident #ty_generics));
 
-    let mut impl_fields = Vec::new();
-    for (position, field) in fields.iter().enumerate() {
-        let Some(param) = bare_type_parameter(container, field.ty) else {
-            impl_fields.push(*field);
+    let (bare, others): (Vec<&Field>, Vec<&Field>) = fields
+        .iter()
+        .partition(|field| bare_type_parameter(container, field.ty).is_some());
+    let mut accepted: Vec<&Field> = Vec::new();
+    for field in others.into_iter().chain(bare) {
+        let found = accepted.iter().find_map(|earlier| {
+            overlap::collision(&params, earlier.ty, field.ty).map(|found| (*earlier, found))
+        });
+        let Some((earlier, collision)) = found else {
+            accepted.push(field);
             continue;
         };
-        let other = if position == 0 { fields[1] } else { fields[0] };
-        errors.error_spanned_by(
-            field.ty,
-            format!(
+        let message = match bare_type_parameter(container, field.ty) {
+            Some(param) => format!(
                 "the type of field {} is the type parameter `{param}`, so its `HasField` impl \
-                 would overlap with the one for field {} when `{param}` is `{}`: wrap \
-                 `{param}` in a field type of its own, or mark only one of the two fields",
+                 would overlap with the one for field {} {}: wrap `{param}` in a field type of \
+                 its own, or mark only one of the two fields",
                 field.quoted_name(),
-                other.quoted_name(),
-                written(other.ty),
+                earlier.quoted_name(),
+                collision.describe(),
             ),
-        );
+            None => format!(
+                "fields {} and {} have types `{}` and `{}`, which are the same type {}, so \
+                 their `HasField` impls would overlap: give {} a type that no choice of the \
+                 struct's parameters makes equal to `{}`, such as a newtype around it, or \
+                 mark only one of the two fields",
+                earlier.quoted_name(),
+                field.quoted_name(),
+                written(earlier.ty),
+                written(field.ty),
+                collision.describe(),
+                field.quoted_name(),
+                written(earlier.ty),
+            ),
+        };
+        errors.error_spanned_by(field.ty, message);
     }
-    impl_fields
+
+    // Keep the fields' order for the emitted impls.
+    fields
+        .into_iter()
+        .filter(|field| accepted.iter().any(|kept| std::ptr::eq(*kept, *field)))
+        .collect()
 }
 
 /// Returns the name of the struct's type parameter that `ty` is, if it is one.

@@ -400,8 +400,12 @@ pub trait Field<T: ?Sized> {}
 /// - arguments or values on `#[field]`, and a repeated `#[field]`;
 /// - unknown or malformed `#[has_field(...)]` arguments;
 /// - two marked fields whose types are written the same;
-/// - a marked field whose type is a bare type parameter beside another marked field,
-///   because the two impls would overlap when the parameter is the other field's type.
+/// - two marked fields whose types differ as written but become one type for some choice
+///   of the struct's parameters, such as `Link<T>` beside `Link<U>`, or a bare `T` beside
+///   any other field type that does not contain `T`: their two impls would overlap. The
+///   derive decides this by unifying the types as written. What it cannot read
+///   (associated types, trait objects, const expressions, a parameter with a trait bound)
+///   it leaves to the compiler, which reports conflicting impls if they do overlap.
 ///
 /// It reports every error in the input at once.
 ///

@@ -1,0 +1,39 @@
+use has_field::{Field, HasField};
+
+struct Link<T>(T);
+impl<C, T> Field<C> for Link<T> {}
+
+struct Pair<A, B>(A, B);
+impl<C, A, B> Field<C> for Pair<A, B> {}
+
+struct Links<const ID: u8>;
+impl<C, const ID: u8> Field<C> for Links<ID> {}
+
+// The two impls overlap for `Node<u8, u8>`.
+#[derive(HasField)]
+struct Node<T, U> {
+    #[field]
+    first: Link<T>,
+    #[field]
+    second: Link<U>,
+}
+
+// They overlap for `Tagged<1>`.
+#[derive(HasField)]
+struct Tagged<const N: u8> {
+    #[field]
+    own: Links<N>,
+    #[field]
+    fixed: Links<1>,
+}
+
+// They overlap for `Wrapped<u16>`.
+#[derive(HasField)]
+struct Wrapped<T> {
+    #[field]
+    open: Pair<T, u8>,
+    #[field]
+    closed: Pair<u16, u8>,
+}
+
+fn main() {}
