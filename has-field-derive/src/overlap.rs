@@ -7,13 +7,14 @@
 //! module finds such pairs first, with a unifier over the types as written, so the error
 //! can name the fields and the parameter values that make them collide.
 //!
-//! The answer is "overlaps" only when the unifier is sure: both types are built from
+//! A pair is reported only when the unifier is sure. Both types must be built from
 //! paths, references, pointers, slices, arrays and tuples, and a substitution of the
-//! struct's parameters makes them equal. Anything else (associated types, trait objects,
-//! function pointers, const expressions) counts as "not known to overlap" and is left to
-//! the compiler, so a struct the compiler accepts is never rejected here. Two different
-//! paths count as different types even though a `use` or a type alias could make them
-//! one; the compiler still reports those.
+//! struct's parameters must make them equal without breaking a rule the compiler checks
+//! too (a trait bound, or the implicit `Sized` bound; see [`collision`]). Anything else
+//! (associated types, trait objects, function pointers, const expressions) counts as
+//! "not known to overlap" and is left to the compiler, so that a struct the compiler
+//! accepts is not rejected here. Two different paths count as different types even
+//! though a `use` or a type alias could make them one; the compiler still reports those.
 
 use std::collections::BTreeMap;
 
@@ -36,8 +37,9 @@ enum Term {
     App { head: String, args: Vec<Term> },
     /// A const argument written as a literal, compared by its text.
     Literal(String),
-    /// Something the unifier does not look into.
-    Unknown,
+    /// Something the unifier does not look into, as written. It equals nothing but a
+    /// parameter, and only a parameter it does not mention.
+    Opaque { text: String, mentions_params: bool },
 }
 
 /// A substitution of the struct's parameters that makes two field types equal, kept as
@@ -103,6 +105,24 @@ impl<'a> Params<'a> {
             .any(|param| matches!(param, GenericParam::Type(param) if param.ident == name))
     }
 
+    /// Returns `true` if `name` is a type parameter declared `?Sized`, in its declaration
+    /// or in the where clause.
+    fn may_be_unsized(&self, name: &str) -> bool {
+        let declared = self.generics.params.iter().any(|param| match param {
+            GenericParam::Type(param) => param.ident == name && relaxes_sized(&param.bounds),
+            _ => false,
+        });
+        let in_where = self.generics.where_clause.iter().any(|clause| {
+            clause.predicates.iter().any(|predicate| match predicate {
+                WherePredicate::Type(predicate) => {
+                    written(&predicate.bounded_ty) == name && relaxes_sized(&predicate.bounds)
+                }
+                _ => false,
+            })
+        });
+        declared || in_where
+    }
+
     /// Returns `true` if `name` carries a trait bound, in its declaration or in the
     /// where clause. `?Sized` and lifetime bounds do not count: the compiler's overlap
     /// check ignores lifetimes, and `?Sized` only widens the parameter.
@@ -122,6 +142,13 @@ impl<'a> Params<'a> {
         });
         declared || in_where
     }
+}
+
+fn relaxes_sized<'b>(bounds: impl IntoIterator<Item = &'b TypeParamBound>) -> bool {
+    bounds.into_iter().any(|bound| {
+        matches!(bound, TypeParamBound::Trait(bound)
+            if matches!(bound.modifier, syn::TraitBoundModifier::Maybe(_)))
+    })
 }
 
 fn has_trait_bound<'b>(bounds: impl IntoIterator<Item = &'b TypeParamBound>) -> bool {
@@ -145,9 +172,16 @@ fn mentions(tokens: TokenStream, name: &str) -> bool {
 /// Returns the substitution under which `a` and `b` are one type, if the unifier is sure
 /// there is one.
 ///
-/// A parameter that must become a concrete type is only accepted when it has no trait
-/// bound: the compiler may prove that the concrete type does not meet a bound on a local
-/// trait, and then it accepts the two impls.
+/// A parameter that must become a concrete type is only accepted when the compiler could
+/// not rule that type out:
+///
+/// - the parameter has no trait bound, because the compiler may prove that the type does
+///   not meet a bound on a local trait;
+/// - it may be unsized, or the type is known to be sized, because the compiler knows
+///   which types are unsized (`str`, slices, trait objects, and structs that end in one)
+///   and a type parameter is `Sized` unless declared `?Sized`. A parameter that is a
+///   whole field type may become any other marked field's type, since `HasField`
+///   requires every field type to be sized.
 pub fn collision(params: &Params, a: &Type, b: &Type) -> Option<Collision> {
     let a = term(params, a);
     let b = term(params, b);
@@ -155,11 +189,21 @@ pub fn collision(params: &Params, a: &Type, b: &Type) -> Option<Collision> {
     if !subst.unify(&a, &b) {
         return None;
     }
+    let is_whole = |param: &str| {
+        [&a, &b]
+            .iter()
+            .any(|term| matches!(term, Term::Var(name) if name == param))
+    };
 
     let mut bindings = Vec::new();
     for (param, value) in &subst.bound {
-        let concrete = !matches!(subst.resolve(value), Term::Var(_));
+        let resolved = subst.resolve(value);
+        let concrete = !matches!(resolved, Term::Var(_));
         if concrete && params.is_bounded(param) {
+            return None;
+        }
+        let must_be_sized = params.is_type_param(param) && !params.may_be_unsized(param);
+        if concrete && must_be_sized && !is_whole(param) && !subst.known_sized(resolved, params) {
             return None;
         }
         let binding = match value {
@@ -195,17 +239,18 @@ impl Subst {
         let a = self.resolve(a).clone();
         let b = self.resolve(b).clone();
         match (&a, &b) {
-            (Term::Unknown, _) | (_, Term::Unknown) => false,
             (Term::Var(x), Term::Var(y)) if x == y => true,
             (Term::Var(x), other) | (other, Term::Var(x)) => {
                 // A type that contains the parameter cannot equal it: no finite type
-                // solves `T = Link<T>`.
+                // solves `T = Link<T>`. An opaque part that mentions any parameter may
+                // contain this one, so it counts as containing it.
                 if self.occurs(x, other) {
                     return false;
                 }
                 self.bound.insert(x.clone(), other.clone());
                 true
             }
+            (Term::Opaque { .. }, _) | (_, Term::Opaque { .. }) => false,
             (Term::Literal(x), Term::Literal(y)) => x == y,
             (Term::App { head: f, args: xs }, Term::App { head: g, args: ys }) => {
                 f == g && xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| self.unify(x, y))
@@ -214,11 +259,29 @@ impl Subst {
         }
     }
 
+    /// Returns `true` if `term` is sized whatever its parameters are: a reference, pointer
+    /// or array, a primitive, a tuple of such, or a type parameter not declared `?Sized`.
+    /// A named type counts as maybe unsized, because the derive cannot see its fields.
+    fn known_sized(&self, term: &Term, params: &Params) -> bool {
+        match self.resolve(term) {
+            Term::Var(name) => !params.may_be_unsized(name),
+            Term::App { head, args } => match head.as_str() {
+                REF | REF_MUT | PTR_CONST | PTR_MUT | ARRAY => true,
+                TUPLE => args.iter().all(|arg| self.known_sized(arg, params)),
+                path => args.is_empty() && PRIMITIVES.contains(&path),
+            },
+            Term::Literal(_) | Term::Opaque { .. } => false,
+        }
+    }
+
     fn occurs(&self, name: &str, term: &Term) -> bool {
         match self.resolve(term) {
             Term::Var(other) => other == name,
             Term::App { args, .. } => args.iter().any(|arg| self.occurs(name, arg)),
-            Term::Literal(_) | Term::Unknown => false,
+            Term::Opaque {
+                mentions_params, ..
+            } => *mentions_params,
+            Term::Literal(_) => false,
         }
     }
 
@@ -227,7 +290,7 @@ impl Subst {
         match self.resolve(term) {
             Term::Var(name) => name.clone(),
             Term::Literal(text) => text.clone(),
-            Term::Unknown => "_".to_owned(),
+            Term::Opaque { text, .. } => text.clone(),
             Term::App { head, args } => {
                 let args: Vec<String> = args.iter().map(|arg| self.display(arg)).collect();
                 render(head, &args)
@@ -245,6 +308,12 @@ const PTR_MUT: &str = "*mut";
 const SLICE: &str = "[]";
 const ARRAY: &str = "[;]";
 const TUPLE: &str = "()";
+
+/// The sized primitive types, by the names the prelude gives them.
+const PRIMITIVES: &[&str] = &[
+    "bool", "char", "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32",
+    "u64", "u128", "usize",
+];
 
 fn render(head: &str, args: &[String]) -> String {
     match head {
@@ -292,7 +361,21 @@ fn term(params: &Params, ty: &Type) -> Term {
             TUPLE,
             tuple.elems.iter().map(|elem| term(params, elem)).collect(),
         ),
-        _ => Term::Unknown,
+        _ => opaque(params, ty),
+    }
+}
+
+/// Wraps what the unifier does not look into, noting whether it names a parameter.
+fn opaque(params: &Params, tokens: &impl ToTokens) -> Term {
+    let tokens = tokens.to_token_stream();
+    let mentions_params = params.generics.params.iter().any(|param| match param {
+        GenericParam::Type(param) => mentions(tokens.clone(), &param.ident.to_string()),
+        GenericParam::Const(param) => mentions(tokens.clone(), &param.ident.to_string()),
+        GenericParam::Lifetime(_) => false,
+    }) || mentions(tokens.clone(), "Self");
+    Term::Opaque {
+        text: written(&tokens),
+        mentions_params,
     }
 }
 
@@ -320,7 +403,7 @@ fn path_term(params: &Params, path: &Path) -> Term {
         && path.leading_colon.is_none()
     {
         // `T::Item` or `Self::Item`: an associated type, which may be anything.
-        return Term::Unknown;
+        return opaque(params, path);
     }
 
     let mut head = String::new();
@@ -341,11 +424,11 @@ fn path_term(params: &Params, path: &Path) -> Term {
                         GenericArgument::Lifetime(_) => {}
                         GenericArgument::Type(ty) => args.push(term(params, ty)),
                         GenericArgument::Const(expr) => args.push(const_term(params, expr)),
-                        _ => return Term::Unknown,
+                        _ => return opaque(params, path),
                     }
                 }
             }
-            PathArguments::Parenthesized(_) => return Term::Unknown,
+            PathArguments::Parenthesized(_) => return opaque(params, path),
         }
     }
     Term::App { head, args }
@@ -360,11 +443,11 @@ fn const_term(params: &Params, expr: &Expr) -> Term {
             qself: None, path, ..
         }) => match path.get_ident() {
             Some(ident) if params.is_var(&ident.to_string()) => Term::Var(ident.to_string()),
-            _ => Term::Unknown,
+            _ => opaque(params, expr),
         },
         Expr::Group(group) => const_term(params, &group.expr),
         Expr::Paren(paren) => const_term(params, &paren.expr),
-        _ => Term::Unknown,
+        _ => opaque(params, expr),
     }
 }
 
@@ -404,10 +487,10 @@ mod tests {
         let found = first_two(parse_quote!(
             struct S<T> {
                 a: Pair<T, u8>,
-                b: Pair<Vec<u16>, u8>,
+                b: Pair<[u16; 2], u8>,
             }
         ));
-        assert_eq!(found.as_deref(), Some("when `T` is `Vec<u16>`"));
+        assert_eq!(found.as_deref(), Some("when `T` is `[u16; 2]`"));
     }
 
     #[test]
@@ -477,10 +560,13 @@ mod tests {
         let found = first_two(parse_quote!(
             struct S<T, const N: usize> {
                 a: (&'static T, *mut [u8; N]),
-                b: (&'static [u8], *mut [u8; 4]),
+                b: (&'static (u32, bool), *mut [u8; 4]),
             }
         ));
-        assert_eq!(found.as_deref(), Some("when `N` is `4` and `T` is `[u8]`"));
+        assert_eq!(
+            found.as_deref(),
+            Some("when `N` is `4` and `T` is `(u32, bool)`")
+        );
         let mutability = first_two(parse_quote!(
             struct S<T> {
                 a: *mut T,
@@ -539,6 +625,66 @@ mod tests {
         ] {
             assert_eq!(first_two(input), None);
         }
+    }
+
+    #[test]
+    fn a_sized_parameter_meets_only_known_sized_types() {
+        let named = first_two(parse_quote!(
+            struct S<T> {
+                a: Link<T>,
+                b: Link<Node>,
+            }
+        ));
+        assert_eq!(named, None, "`Node` may end in a slice");
+        let slice = first_two(parse_quote!(
+            struct S<T> {
+                a: Link<T>,
+                b: Link<[u8]>,
+            }
+        ));
+        assert_eq!(slice, None);
+        let relaxed = first_two(parse_quote!(
+            struct S<T>
+            where
+                T: ?Sized,
+            {
+                a: Link<T>,
+                b: Link<Node>,
+            }
+        ));
+        assert_eq!(relaxed.as_deref(), Some("when `T` is `Node`"));
+        let trait_object = first_two(parse_quote!(
+            struct S<T: ?Sized> {
+                a: Link<T>,
+                b: Link<dyn Send>,
+            }
+        ));
+        assert_eq!(trait_object.as_deref(), Some("when `T` is `dyn Send`"));
+    }
+
+    #[test]
+    fn a_whole_field_parameter_meets_any_field_type() {
+        let named = first_two(parse_quote!(
+            struct S<T> {
+                a: T,
+                b: Link,
+            }
+        ));
+        assert_eq!(named.as_deref(), Some("when `T` is `Link`"));
+        let function = first_two(parse_quote!(
+            struct S<T> {
+                a: fn(u8),
+                b: T,
+            }
+        ));
+        assert_eq!(function.as_deref(), Some("when `T` is `fn(u8)`"));
+        let recursive = first_two(parse_quote!(
+            struct S<T> {
+                a: T,
+                b: fn(T),
+            }
+        ));
+        assert_eq!(recursive, None, "`T` cannot be `fn(T)`");
     }
 
     #[test]

@@ -403,9 +403,11 @@ pub trait Field<T: ?Sized> {}
 /// - two marked fields whose types differ as written but become one type for some choice
 ///   of the struct's parameters, such as `Link<T>` beside `Link<U>`, or a bare `T` beside
 ///   any other field type that does not contain `T`: their two impls would overlap. The
-///   derive decides this by unifying the types as written. What it cannot read
-///   (associated types, trait objects, const expressions, a parameter with a trait bound)
-///   it leaves to the compiler, which reports conflicting impls if they do overlap.
+///   derive decides this by unifying the types as written. Where it cannot be sure, it
+///   leaves the pair to the compiler, which reports conflicting impls if they do overlap:
+///   associated types, function pointers, trait objects and const expressions inside the
+///   types, a parameter with a trait bound, and a sized parameter that would have to
+///   become a named type, which the derive cannot tell is sized.
 ///
 /// It reports every error in the input at once.
 ///

@@ -36,4 +36,18 @@ struct Wrapped<T> {
     closed: Pair<u16, u8>,
 }
 
+struct Tail<T: ?Sized>(core::marker::PhantomData<*const T>);
+impl<C, T: ?Sized> Field<C> for Tail<T> {}
+
+struct Plain;
+
+// `T` may be unsized, so it may also be `Plain`: they overlap for `Open<Plain>`.
+#[derive(HasField)]
+struct Open<T: ?Sized> {
+    #[field]
+    any: Tail<T>,
+    #[field]
+    plain: Tail<Plain>,
+}
+
 fn main() {}

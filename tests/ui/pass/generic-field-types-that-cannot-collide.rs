@@ -43,6 +43,27 @@ struct Mixed<T: Local> {
     concrete: Link<u8>,
 }
 
+/// A link that may name an unsized type.
+struct Tail<T: ?Sized>(core::marker::PhantomData<*const T>);
+impl<C, T: ?Sized> Field<C> for Tail<T> {}
+
+/// A struct that ends in a slice, so it is unsized.
+struct Dst {
+    _bytes: [u8],
+}
+
+// `T` is sized, as a type parameter is unless declared `?Sized`, so it is never `Dst` or
+// `str`: these three impls cannot overlap, and the compiler knows it.
+#[derive(HasField)]
+struct Sizes<T> {
+    #[field]
+    any: Tail<T>,
+    #[field]
+    dst: Tail<Dst>,
+    #[field]
+    text: Tail<str>,
+}
+
 // `T` is never `Link<T>`, so a bare type parameter may sit beside a link of it.
 #[derive(HasField)]
 struct Wrapper<T> {
@@ -74,6 +95,16 @@ fn main() {
     check_round_trip::<M, Link<u8>>(&mut mixed, offset_of!(M, concrete));
     assert_eq!((mixed.both.0, mixed.fixed.1, *mixed.plain.0, **mixed.boxed.0), (1, 4, 5, 6));
     assert_eq!((mixed.bounded.0, mixed.concrete.0), (7, 8));
+
+    let mut sizes = Sizes::<u8> {
+        any: Tail(core::marker::PhantomData),
+        dst: Tail(core::marker::PhantomData),
+        text: Tail(core::marker::PhantomData),
+    };
+    type Z = Sizes<u8>;
+    check_round_trip::<Z, Tail<u8>>(&mut sizes, offset_of!(Z, any));
+    check_round_trip::<Z, Tail<Dst>>(&mut sizes, offset_of!(Z, dst));
+    check_round_trip::<Z, Tail<str>>(&mut sizes, offset_of!(Z, text));
 
     let mut wrapper = Wrapper { value: Links::<2>, link: Link(Links::<2>) };
     type W = Wrapper<Links<2>>;
