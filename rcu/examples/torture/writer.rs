@@ -77,7 +77,8 @@ fn check_current(current: Option<&Object>, api: &str) {
         record_failure(
             Failure::PipelineTooHigh,
             format!(
-                "{api} handed its closure object {} with pipeline count {pipeline} and canary                  {canary:#x}: the published value was retired",
+                "{api} handed its closure object {} with pipeline count {pipeline} and canary \
+                 {canary:#x}: the published value was retired",
                 object.index
             ),
         );
