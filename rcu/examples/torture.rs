@@ -2,7 +2,8 @@
 //!
 //! Readers enter read-side critical sections at full speed and check the objects they find
 //! through a raw published index, two `Rcu<ArenaPtr>` pointers (the `Wait` and the `Defer`
-//! policy) and an `RcuList`. Writers replace those objects and retire the old ones through
+//! policy), a `DeferredRcu<Handle>` whose `RcuBox` payload carries an object's index, and
+//! an `RcuList`. Writers replace those objects and retire the old ones through
 //! `synchronize_rcu`, `cond_synchronize_rcu`, polled grace periods, `call_rcu` and
 //! `kfree_rcu`. They also call every `Rcu` update: `swap`, `compare_exchange`, `update`,
 //! `take`, and `replace` and `copy_update` through `Pin<&mut Rcu>`. Old values come back
@@ -13,8 +14,10 @@
 //! FAILED and exits 0 only when it passed.
 //!
 //! Every object lives in an arena that is never freed, so a broken build reports FAILED
-//! instead of reading freed memory. `RcuBox` and `DeferredRcu<T>` free to the allocator,
-//! so they are left to the `compare` example and the crate's tests.
+//! instead of reading freed memory. The `RcuBox` handles are the exception: the crate
+//! frees them to the allocator, and the handle's drop, run by the crate's callback,
+//! advances its object. Each handle has its own canary, so a box freed under a reader is
+//! reported, although in a broken build that reader reads freed memory.
 //!
 //! ```text
 //! cargo run --release --example torture -- --duration 20 --barrier fence
@@ -30,6 +33,8 @@ mod objects;
 mod options;
 #[path = "torture/pointers.rs"]
 mod pointers;
+#[path = "torture/rcu_box.rs"]
+mod rcu_box;
 #[path = "torture/reader.rs"]
 mod reader;
 #[path = "torture/report.rs"]
@@ -117,6 +122,7 @@ fn run(options: &Options, barrier: String) -> Summary {
     let mut rng = Rng::new(options.seed);
     objects::init_pool(POOL_SIZE);
     pointers::init_pointers();
+    rcu_box::init_box_rcu();
     list::init_list(options.readers);
     let before = rcu::stats();
 
@@ -275,6 +281,7 @@ fn sum_source(seats: &[Arc<SeatTotals>], source: Source) -> u64 {
 /// The object in `CURRENT` stays published; it was never retired.
 fn retire_published() {
     pointers::retire_pointers();
+    rcu_box::retire_box_rcu();
     let mut pipeline = list::ListPipeline::default();
     {
         let mut writer = list::list().lock();

@@ -72,13 +72,17 @@ pub enum Path {
     DeferSwap,
     /// `Rcu::swap`, then `RcuOld::defer_drop`.
     DeferDrop,
+    /// `DeferredRcu::swap`, `compare_exchange` or `update` of an `RcuBox` that carries the
+    /// object's index, then dropping the `RcuOld`: the crate's callback frees the box,
+    /// and the handle's drop inside it advances the object.
+    RcuBox,
     /// `ListWriter::remove` or `pop_front`, then `Unlinked::synchronize` or dropping the
     /// `Unlinked`.
     ListRemove,
 }
 
 impl Path {
-    pub const ALL: [Path; 13] = [
+    pub const ALL: [Path; 14] = [
         Path::Wait,
         Path::Poll,
         Path::CallRcu,
@@ -91,6 +95,7 @@ impl Path {
         Path::RcuCopyUpdate,
         Path::DeferSwap,
         Path::DeferDrop,
+        Path::RcuBox,
         Path::ListRemove,
     ];
 
@@ -109,6 +114,7 @@ impl Path {
             Path::RcuCopyUpdate => "rcu_copy_update",
             Path::DeferSwap => "defer_swap",
             Path::DeferDrop => "defer_drop",
+            Path::RcuBox => "rcu_box",
             Path::ListRemove => "list_remove",
         }
     }
@@ -128,6 +134,7 @@ impl Path {
             Path::RcuCopyUpdate => "Pin<&mut Rcu>::copy_update + drop RcuOld",
             Path::DeferSwap => "Rcu<_, Defer>::swap + drop RcuOld (call_rcu)",
             Path::DeferDrop => "Rcu::swap + RcuOld::defer_drop",
+            Path::RcuBox => "DeferredRcu swap/compare_exchange/update + drop RcuOld",
             Path::ListRemove => "RcuList remove/pop_front + Unlinked",
         }
     }
@@ -200,6 +207,11 @@ pub fn pool() -> &'static Pool {
 impl Pool {
     pub fn object(&self, index: usize) -> &'static Object {
         &self.objects[index]
+    }
+
+    /// Returns the object at `index`, or `None` if `index` is outside the arena.
+    pub fn get(&self, index: usize) -> Option<&'static Object> {
+        self.objects.get(index).map(|object| &**object)
     }
 
     /// Returns one more `Arc` to the object, for the list. The arena keeps its own `Arc`,

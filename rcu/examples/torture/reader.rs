@@ -5,12 +5,15 @@
 //! and unregistering while grace periods run.
 //!
 //! Each section reads one [`Source`]: the raw index `CURRENT`, one of the shared `Rcu`s,
-//! or a walk of the list, which checks up to [`WALK_LIMIT`] entries.
+//! or a walk of the list, which checks up to [`WALK_LIMIT`] entries. Through the
+//! `DeferredRcu` a section reaches an `RcuBox` handle first, and checks the handle as well
+//! as the object whose index it carries.
 
 use crate::list::{WALK_LIMIT, list, start_walk};
 use crate::objects::{CANARY_LIVE, CURRENT, Object, PIPE_LEN, pool};
 use crate::options::Rng;
 use crate::pointers::{DEFER_RCU, WAIT_RCU};
+use crate::rcu_box::{BOX_RCU, Handle};
 use crate::report::{Failure, record_failure};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -126,15 +129,18 @@ pub enum Source {
     WaitRcu,
     /// `Rcu::dereference` of the shared `Defer`-policy pointer.
     DeferRcu,
+    /// `DeferredRcu::dereference` of the shared `RcuBox` handle.
+    BoxRcu,
     /// `RcuList::iter`.
     List,
 }
 
 impl Source {
-    pub const ALL: [Source; 4] = [
+    pub const ALL: [Source; 5] = [
         Source::Current,
         Source::WaitRcu,
         Source::DeferRcu,
+        Source::BoxRcu,
         Source::List,
     ];
 
@@ -143,6 +149,7 @@ impl Source {
             Source::Current => "index",
             Source::WaitRcu => "Rcu<Wait>",
             Source::DeferRcu => "Rcu<Defer>",
+            Source::BoxRcu => "DeferredRcu",
             Source::List => "RcuList",
         }
     }
@@ -218,15 +225,101 @@ impl<'g> Seen<'g> {
     }
 }
 
-/// The objects one section found: one, none (a null `Rcu`), or up to [`WALK_LIMIT`] list
-/// entries. The list variant is built only by list walks, so other sections do not pay
-/// for its array.
+/// An `RcuBox` handle as a section found it at its start, with the object it names.
+///
+/// In a broken build the box may be freed while the section reads it: see the NOTE in
+/// the `rcu_box` module.
+#[derive(Clone, Copy)]
+struct SeenHandle<'g> {
+    handle: &'g Handle,
+    index: u32,
+    generation: u64,
+    canary: u64,
+    /// `None` when the index was outside the arena, which `new` has reported.
+    object: Option<Seen<'g>>,
+}
+
+impl<'g> SeenHandle<'g> {
+    #[inline]
+    fn new(handle: &'g Handle) -> Self {
+        let (index, generation, canary) = (handle.index(), handle.generation(), handle.canary());
+        let object = pool().get(index as usize).map(Seen::new);
+        if object.is_none() {
+            record_failure(
+                Failure::Poisoned,
+                format!(
+                    "a reader read object index {index} (canary {canary:#x}) from an RcuBox \
+                     handle through DeferredRcu, outside the arena: the box was freed under \
+                     the reader"
+                ),
+            );
+        }
+        SeenHandle {
+            handle,
+            index,
+            generation,
+            canary,
+            object,
+        }
+    }
+
+    /// Checks the handle again at the end of the section, then the object it names.
+    #[inline]
+    fn check(&self, source: Source, counts: &mut LocalCounts) {
+        let canary_at_end = self.handle.canary();
+        let index_at_end = self.handle.index();
+        let generation_at_end = self.handle.generation();
+
+        let (index, generation, canary_at_start) = (self.index, self.generation, self.canary);
+        let source_name = source.name();
+        if canary_at_start != CANARY_LIVE || canary_at_end != CANARY_LIVE {
+            record_failure(
+                Failure::Poisoned,
+                format!(
+                    "a reader saw the RcuBox handle of object {index} (generation \
+                     {generation}, through {source_name}) with a poisoned canary \
+                     ({canary_at_start:#x} at start, {canary_at_end:#x} at end): the crate \
+                     freed the box under the reader"
+                ),
+            );
+        }
+        if index_at_end != index || generation_at_end != generation {
+            record_failure(
+                Failure::Reused,
+                format!(
+                    "the RcuBox handle read through {source_name} changed from object \
+                     {index} generation {generation} to object {index_at_end} generation \
+                     {generation_at_end} during a read-side critical section: the box was \
+                     freed and its memory reused under the reader"
+                ),
+            );
+        }
+        let Some(seen) = self.object else { return };
+        if seen.generation != generation {
+            record_failure(
+                Failure::Reused,
+                format!(
+                    "the RcuBox handle of object {index} (through {source_name}) names \
+                     generation {generation}, but the object had generation {} at the start \
+                     of the section: the object was recycled while the handle was published",
+                    seen.generation
+                ),
+            );
+        }
+        seen.check(source, counts);
+    }
+}
+
+/// The objects one section found: one, none (a null `Rcu`), an `RcuBox` handle with its
+/// object, or up to [`WALK_LIMIT`] list entries. The list variant is built only by list
+/// walks, so other sections do not pay for its array.
 #[expect(
     clippy::large_enum_variant,
     reason = "a local of one section; boxing the list variant would allocate per walk"
 )]
 enum Found<'g> {
     One(Option<Seen<'g>>),
+    Boxed(Option<SeenHandle<'g>>),
     List {
         entries: [Option<Seen<'g>>; WALK_LIMIT],
         len: usize,
@@ -245,6 +338,7 @@ impl<'g> Found<'g> {
             }
             Source::WaitRcu => Found::One(WAIT_RCU.dereference(guard).map(Seen::new)),
             Source::DeferRcu => Found::One(DEFER_RCU.dereference(guard).map(Seen::new)),
+            Source::BoxRcu => Found::Boxed(BOX_RCU.dereference(guard).map(SeenHandle::new)),
             Source::List => {
                 let mut entries = [None; WALK_LIMIT];
                 let mut len = 0;
@@ -261,7 +355,8 @@ impl<'g> Found<'g> {
     fn check(&self, source: Source, counts: &mut LocalCounts) {
         match self {
             Found::One(Some(seen)) => seen.check(source, counts),
-            Found::One(None) => counts.null_reads += 1,
+            Found::Boxed(Some(seen)) => seen.check(source, counts),
+            Found::One(None) | Found::Boxed(None) => counts.null_reads += 1,
             Found::List { entries, len } => {
                 counts.list_entries += *len as u64;
                 for seen in entries[..*len].iter().flatten() {

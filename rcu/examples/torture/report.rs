@@ -205,13 +205,13 @@ impl Summary {
         );
         let _ = writeln!(
             text,
-            "retire paths:\n  {:<22} {:<50} {:>9} {:>9}",
+            "retire paths:\n  {:<22} {:<54} {:>9} {:>9}",
             "path", "calls", "retired", "freed"
         );
         for (path, retired, freed) in &self.retired {
             let _ = writeln!(
                 text,
-                "  {:<22} {:<50} {retired:>9} {freed:>9}",
+                "  {:<22} {:<54} {retired:>9} {freed:>9}",
                 path.name(),
                 path.calls()
             );

@@ -11,6 +11,7 @@ use crate::objects::{
 };
 use crate::options::Rng;
 use crate::pointers::{ArenaPtr, DEFER_RCU, WAIT_RCU, retire_old};
+use crate::rcu_box::{BOX_RCU, Handle, OldHandle, retire_handle};
 use crate::report::{Failure, record_failure};
 use rcu::{GpState, Rcu};
 use std::pin::Pin;
@@ -76,10 +77,27 @@ fn check_current(current: Option<&Object>, api: &str) {
         record_failure(
             Failure::PipelineTooHigh,
             format!(
-                "{api} handed its closure object {} with pipeline count {pipeline} and canary                  {canary:#x}: the published value was retired",
+                "{api} handed its closure object {} with pipeline count {pipeline} and canary \
+                 {canary:#x}: the published value was retired",
                 object.index
             ),
         );
+    }
+}
+
+/// Checks a published handle that `DeferredRcu::update` hands to its closure: the handle
+/// must be live and name an arena object, which `check_current` then checks.
+fn check_handle(handle: &Handle, api: &str) {
+    let (index, canary) = (handle.index(), handle.canary());
+    match pool().get(index as usize) {
+        Some(object) if canary == CANARY_LIVE => check_current(Some(object), api),
+        _ => record_failure(
+            Failure::Poisoned,
+            format!(
+                "{api} handed its closure a handle with object index {index} and canary \
+                 {canary:#x}: the published box was freed"
+            ),
+        ),
     }
 }
 
@@ -142,6 +160,11 @@ impl Writer<'_> {
                     retire_old(old, path).defer_drop();
                 }
                 drop(guard);
+            }
+            Path::RcuBox => {
+                // The handle carries the ownership of the slot from here on.
+                let index = std::mem::ManuallyDrop::new(new).index();
+                self.update_boxed(index);
             }
             Path::ListRemove => {
                 // The list owns `Arc`s; the arena keeps the slot until `ListPipeline`
@@ -245,6 +268,51 @@ impl Writer<'_> {
         }
         if let Some(old) = old {
             drop(old.synchronize());
+        }
+    }
+
+    /// Publishes a handle to object `index` in `BOX_RCU` through `swap`,
+    /// `compare_exchange` or the `update` loop, chosen at random, and lets the old handle
+    /// go by dropping its `RcuOld`, which never waits.
+    fn update_boxed(&mut self, index: u32) {
+        // The Defer policy never waits, so the old handle may be dropped inside a
+        // read-side critical section, as it is half the time.
+        let guard = self.rng.one_in(2).then(rcu::read_lock);
+        let old = match self.rng.next_u64() % 3 {
+            0 => BOX_RCU.swap(Handle::boxed(index)),
+            1 => self.compare_exchange_boxed(index),
+            _ => BOX_RCU.update(|current| {
+                if let Some(handle) = current {
+                    check_handle(handle, "DeferredRcu::update");
+                }
+                // Every round boxes a new handle to the same object. A losing handle is
+                // freed by the crate after a grace period, and its drop leaves the
+                // object alone because it was never retired.
+                Handle::boxed(index)
+            }),
+        };
+        if let Some(old) = old {
+            retire_handle(old);
+        }
+        drop(guard);
+    }
+
+    /// Publishes a handle to object `index` in `BOX_RCU` if the pointer still holds the
+    /// handle seen under a guard. On failure the object goes back to the pool at once,
+    /// because its handle was never published.
+    fn compare_exchange_boxed(&mut self, index: u32) -> Option<OldHandle> {
+        let guard = rcu::read_lock();
+        let seen = BOX_RCU.dereference(&guard);
+        match BOX_RCU.compare_exchange(seen, Handle::boxed(index)) {
+            Ok(old) => old,
+            Err(rejected) => {
+                self.totals
+                    .compare_exchange_failures
+                    .fetch_add(1, Ordering::Relaxed);
+                drop(rejected);
+                pool().discard(index);
+                None
+            }
         }
     }
 
