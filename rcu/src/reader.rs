@@ -10,7 +10,6 @@ use crate::barrier;
 use crate::stats;
 use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, Ordering, global, lock, thread_locals};
 use core::cell::{Cell, RefCell};
-use core::marker::PhantomData;
 use core::ptr;
 
 /// Bits of `ctr` that count nesting depth.
@@ -98,9 +97,10 @@ pub(crate) fn snapshot_readers(into: &mut Vec<Arc<ReaderNode>>) {
 /// ```
 #[must_use = "the read-side critical section ends when the guard is dropped"]
 pub struct Guard {
+    /// The opening thread's node. Being a raw pointer, it also makes the guard `!Send`
+    /// and `!Sync`, with one compiler error that names the node when a guard is moved
+    /// or shared across threads.
     node: *const ReaderNode,
-    /// `*mut ()` makes the guard `!Send + !Sync`.
-    _not_send: PhantomData<*mut ()>,
 }
 
 impl Guard {
@@ -180,10 +180,7 @@ pub fn read_lock() -> Guard {
         reader.ctr.store(ctr + 1, Ordering::Release);
     }
 
-    Guard {
-        node,
-        _not_send: PhantomData,
-    }
+    Guard { node }
 }
 
 impl Drop for Guard {
