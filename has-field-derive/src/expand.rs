@@ -165,7 +165,7 @@ fn impl_has_field(
 }
 
 /// Returns whether `tokens` name `Self` or one of the struct's generic parameters.
-fn mentions_generics(tokens: TokenStream, container: &Container) -> bool {
+pub(crate) fn mentions_generics(tokens: TokenStream, container: &Container) -> bool {
     tokens.into_iter().any(|token| match token {
         TokenTree::Ident(ident) => {
             ident == "Self"

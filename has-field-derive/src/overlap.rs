@@ -5,7 +5,9 @@
 //! so the impls for `Link<T>` and `Link<U>` overlap when `T` and `U` are the same type.
 //! The compiler would report that as conflicting impls pointing at the derive. This
 //! module finds such pairs first, with a unifier over the types as written, so the error
-//! can name the fields and the parameter values that make them collide.
+//! can name the fields and the parameter values that make them collide. The caller asks
+//! only about pairs where one type does not depend on the parameters; see
+//! `reject_overlapping_types` for why.
 //!
 //! A pair is reported only when the unifier is sure. Both types must be built from
 //! paths, references, pointers, slices, arrays and tuples, and a substitution of the
@@ -21,8 +23,8 @@ use std::collections::BTreeMap;
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::{
-    Expr, ExprLit, ExprPath, GenericArgument, GenericParam, Generics, Path, PathArguments, Type,
-    TypeParamBound, WherePredicate,
+    Expr, ExprLit, ExprPath, GenericArgument, GenericParam, Generics, Lit, Path, PathArguments,
+    Type, TypeParamBound, WherePredicate,
 };
 
 use crate::attr::written;
@@ -35,7 +37,8 @@ enum Term {
     /// A constructor applied to arguments: a path with its generic arguments, or a
     /// reference, pointer, slice, array or tuple of its element terms.
     App { head: String, args: Vec<Term> },
-    /// A const argument written as a literal, compared by its text.
+    /// A const argument written as a literal: an integer by its value, so that `1`,
+    /// `01` and `1usize` are equal, and anything else by its text.
     Literal(String),
     /// Something the unifier does not look into, as written. It equals nothing but a
     /// parameter, and only a parameter it does not mention.
@@ -50,7 +53,7 @@ pub struct Collision {
 
 enum Binding {
     /// The parameter must be the same as another parameter.
-    Parameter(String),
+    Parameter { other: String, is_const: bool },
     /// The parameter must be this type or value, written as the user wrote it.
     Written(String),
 }
@@ -63,8 +66,9 @@ impl Collision {
             .bindings
             .iter()
             .map(|(param, binding)| match binding {
-                Binding::Parameter(other) => {
-                    format!("`{param}` and `{other}` are the same type")
+                Binding::Parameter { other, is_const } => {
+                    let same = if *is_const { "equal" } else { "the same type" };
+                    format!("`{param}` and `{other}` are {same}")
                 }
                 Binding::Written(text) => format!("`{param}` is `{text}`"),
             })
@@ -207,7 +211,10 @@ pub fn collision(params: &Params, a: &Type, b: &Type) -> Option<Collision> {
             return None;
         }
         let binding = match value {
-            Term::Var(other) => Binding::Parameter(other.clone()),
+            Term::Var(other) => Binding::Parameter {
+                other: other.clone(),
+                is_const: !params.is_type_param(param),
+            },
             _ => Binding::Written(subst.display(value)),
         };
         bindings.push((param.clone(), binding));
@@ -438,6 +445,12 @@ fn path_term(params: &Params, path: &Path) -> Term {
 /// something the unifier does not evaluate.
 fn const_term(params: &Params, expr: &Expr) -> Term {
     match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => match int.base10_parse::<u128>() {
+            Ok(value) => Term::Literal(value.to_string()),
+            Err(_) => opaque(params, expr),
+        },
         Expr::Lit(ExprLit { lit, .. }) => Term::Literal(written(&quote!(#lit))),
         Expr::Path(ExprPath {
             qself: None, path, ..
@@ -502,6 +515,28 @@ mod tests {
             }
         ));
         assert_eq!(found.as_deref(), Some("when `N` is `1`"));
+    }
+
+    #[test]
+    fn const_parameters_are_equal_not_the_same_type() {
+        let found = first_two(parse_quote!(
+            struct S<const N: usize, const M: usize> {
+                a: Links<N>,
+                b: Links<M>,
+            }
+        ));
+        assert_eq!(found.as_deref(), Some("when `N` and `M` are equal"));
+    }
+
+    #[test]
+    fn integer_literals_compare_by_value() {
+        let found = first_two(parse_quote!(
+            struct S<T> {
+                a: Pair<T, Links<1>>,
+                b: Pair<u8, Links<0x1usize>>,
+            }
+        ));
+        assert_eq!(found.as_deref(), Some("when `T` is `u8`"));
     }
 
     #[test]

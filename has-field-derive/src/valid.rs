@@ -36,8 +36,39 @@ pub fn check<'c, 'a>(container: &'c Container<'a>, errors: &mut Errors) -> Vec<&
         );
     }
 
-    let distinct = reject_same_types(container, marked, errors);
+    let sized = reject_unsized_types(marked, errors);
+    let distinct = reject_same_types(container, sized, errors);
     reject_overlapping_types(container, distinct, errors)
+}
+
+/// `HasField<T, F>` requires `F: Sized`: `field_container_of` takes a thin `*mut F`, and
+/// an intrusive field has a size fixed at compile time. A slice, `str` or trait object is
+/// rejected here instead of through three compiler errors about the trait's bounds. A
+/// named type that ends in a slice is unsized too, but only the compiler can tell.
+fn reject_unsized_types<'c, 'a>(
+    marked: Vec<&'c Field<'a>>,
+    errors: &mut Errors,
+) -> Vec<&'c Field<'a>> {
+    marked
+        .into_iter()
+        .filter(|field| {
+            let kind = match without_groups(field.ty) {
+                Type::Slice(_) => "a slice",
+                Type::TraitObject(_) => "a trait object",
+                Type::Path(path) if path.qself.is_none() && path.path.is_ident("str") => "`str`",
+                _ => return true,
+            };
+            errors.error_spanned_by(
+                field.ty,
+                format!(
+                    "field {} is {kind}, which is unsized, but `HasField` needs a sized field \
+                     type: put the unsized data behind a pointer, or leave the field unmarked",
+                    field.quoted_name(),
+                ),
+            );
+            false
+        })
+        .collect()
 }
 
 /// `HasField<Self, F>` names a field by its type `F`, so two marked fields of one type
@@ -105,6 +136,17 @@ fn reject_overlapping_types<'c, 'a>(
     let mut accepted: Vec<&Field> = Vec::new();
     for field in others.into_iter().chain(bare) {
         let found = accepted.iter().find_map(|earlier| {
+            // When both types depend on the parameters, each impl carries a `Field` bound
+            // on its type. The user may have implemented `Field` for only some containers
+            // (`Link<0>` in `Entry<0, 1>`), and then the compiler can prove that the bound
+            // fails wherever the types are equal, and accepts both impls. The derive
+            // cannot see those impls, so it leaves such a pair to the compiler. A concrete
+            // type gets no bound, and its `Field` impl must cover every container.
+            if crate::expand::mentions_generics(earlier.ty.to_token_stream(), container)
+                && crate::expand::mentions_generics(field.ty.to_token_stream(), container)
+            {
+                return None;
+            }
             overlap::collision(&params, earlier.ty, field.ty).map(|found| (*earlier, found))
         });
         let Some((earlier, collision)) = found else {
@@ -221,6 +263,14 @@ fn distinct_type_example(
                     last.ident
                 );
             }
+            Some(ConstArgument::MaybeNamed(name)) => {
+                return format!(
+                    ", for example, if `{name}` is a constant, by changing that argument of \
+                     `{}` to a value that no other marked field uses; if it is a type, {}",
+                    last.ident,
+                    wrapper_example(ty).trim_start_matches(", for example "),
+                );
+            }
             None => {}
         }
     }
@@ -230,13 +280,17 @@ fn distinct_type_example(
 /// A const argument whose value the user can change.
 enum ConstArgument {
     Integer,
-    /// A named constant or a `{ ... }` block, as written.
+    /// A `{ ... }` block or another const expression, as written.
     Named(String),
+    /// An upper-case name, which is a constant by convention but may also be a type.
+    MaybeNamed(String),
 }
 
 /// Recognises `1`, `{ N + 1 }` and a constant in upper case such as `SECOND_LIST`. A
-/// const parameter of the struct itself is not offered for change: any other value
-/// would overlap with it when the parameter takes that value.
+/// parameter of the struct itself is not offered for change: a type parameter is not a
+/// constant, and any other value would overlap with a const parameter when it takes
+/// that value. An upper-case name is only probably a constant: `Link<CPU>` may name a
+/// unit struct `CPU`, so the hint for it covers both.
 fn const_argument(container: &Container, argument: &GenericArgument) -> Option<ConstArgument> {
     match argument {
         GenericArgument::Const(Expr::Lit(ExprLit {
@@ -245,16 +299,17 @@ fn const_argument(container: &Container, argument: &GenericArgument) -> Option<C
         GenericArgument::Const(expr) => Some(ConstArgument::Named(written(expr))),
         GenericArgument::Type(Type::Path(path)) if path.qself.is_none() => {
             let ident = path.path.get_ident()?;
-            let is_struct_parameter =
-                container.generics.params.iter().any(
-                    |param| matches!(param, GenericParam::Const(param) if param.ident == *ident),
-                );
+            let is_struct_parameter = container.generics.params.iter().any(|param| match param {
+                GenericParam::Const(param) => param.ident == *ident,
+                GenericParam::Type(param) => param.ident == *ident,
+                GenericParam::Lifetime(_) => false,
+            });
             let name = ident.to_string();
             let is_upper_case = name.chars().any(|c| c.is_ascii_uppercase())
                 && name
                     .chars()
                     .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-            (is_upper_case && !is_struct_parameter).then_some(ConstArgument::Named(name))
+            (is_upper_case && !is_struct_parameter).then_some(ConstArgument::MaybeNamed(name))
         }
         _ => None,
     }

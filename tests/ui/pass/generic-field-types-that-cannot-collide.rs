@@ -73,6 +73,22 @@ struct Wrapper<T> {
     link: Link<T>,
 }
 
+/// A link that only one container may hold, in two places.
+struct OwnedLink<const LIST: usize>;
+
+// `Link<A>` and `Link<B>` would be one type for `Entry<0, 0>`, but `Field` is implemented
+// only for the links of `Entry<0, 1>`, so the compiler proves that the two impls never
+// apply to one type, and accepts them.
+#[derive(HasField)]
+struct Entry<const A: usize, const B: usize> {
+    #[field]
+    first: OwnedLink<A>,
+    #[field]
+    second: OwnedLink<B>,
+}
+impl Field<Entry<0, 1>> for OwnedLink<0> {}
+impl Field<Entry<0, 1>> for OwnedLink<1> {}
+
 fn main() {
     let mut mixed = Mixed {
         both: Pair(1u16, 2),
@@ -105,6 +121,10 @@ fn main() {
     check_round_trip::<Z, Tail<u8>>(&mut sizes, offset_of!(Z, any));
     check_round_trip::<Z, Tail<Dst>>(&mut sizes, offset_of!(Z, dst));
     check_round_trip::<Z, Tail<str>>(&mut sizes, offset_of!(Z, text));
+
+    let mut entry = Entry::<0, 1> { first: OwnedLink, second: OwnedLink };
+    check_round_trip::<Entry<0, 1>, OwnedLink<0>>(&mut entry, offset_of!(Entry<0, 1>, first));
+    check_round_trip::<Entry<0, 1>, OwnedLink<1>>(&mut entry, offset_of!(Entry<0, 1>, second));
 
     let mut wrapper = Wrapper { value: Links::<2>, link: Link(Links::<2>) };
     type W = Wrapper<Links<2>>;
