@@ -92,7 +92,12 @@ fn main() -> ExitCode {
         log::set_max_level(log::LevelFilter::Warn);
     }
 
-    let summary = run(&options, format!("{kind:?}"));
+    // Spelled as `--barrier` takes it.
+    let barrier = match kind {
+        rcu::BarrierKind::Membarrier => "membarrier",
+        rcu::BarrierKind::Fence => "fence",
+    };
+    let summary = run(&options, barrier.to_owned());
     if options.json {
         println!("{}", summary.to_json());
     } else {

@@ -415,7 +415,7 @@ fn read_once(seat: usize, rng: &mut Rng, counts: &mut LocalCounts) {
 }
 
 /// One reader section in this many is sampled; see [`read_once`].
-const SAMPLE_EVERY: u64 = 256;
+pub const SAMPLE_EVERY: u64 = 256;
 
 /// A delay injected inside a read-side critical section.
 #[derive(Clone, Copy)]

@@ -1,7 +1,7 @@
 //! Failures found during the run, and the summary printed at its end.
 
 use crate::objects::Path;
-use crate::reader::{BATCH_BUCKETS, PIPE_BUCKETS, Source};
+use crate::reader::{BATCH_BUCKETS, PIPE_BUCKETS, SAMPLE_EVERY, Source};
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -206,7 +206,7 @@ impl Summary {
         let _ = writeln!(
             text,
             "retire paths:\n  {:<22} {:<54} {:>9} {:>9}",
-            "path", "calls", "retired", "freed"
+            "path", "api", "retired", "freed"
         );
         for (path, retired, freed) in &self.retired {
             let _ = writeln!(
@@ -223,13 +223,18 @@ impl Summary {
         );
         let _ = writeln!(
             text,
-            "Reader Pipe (pipeline count each section saw; any count past the second column \
-             is a failure):\n  {}",
+            "Reader Pipe (objects checked inside sections, one per pointer read and one per \
+             list entry, by the pipeline count seen: 0, 1, 2, ..., {}, more; any count in \
+             the third column or later is a failure):\n  {}",
+            PIPE_BUCKETS - 2,
             join(&self.pipe)
         );
         let _ = writeln!(
             text,
-            "Reader Batch (grace periods that ended during each sampled section):\n  {}",
+            "Reader Batch (sampled sections, one in {SAMPLE_EVERY} and every one that \
+             sleeps, by the grace periods that ended while they ran: 0, 1, ..., {}, more; \
+             a report, not a check):\n  {}",
+            BATCH_BUCKETS - 2,
             join(&self.batch)
         );
         match self.peak_memory_kib {
@@ -240,8 +245,10 @@ impl Summary {
                 let _ = writeln!(text, "peak memory (VmHWM): unavailable");
             }
         }
+        let checks: Vec<&str> = Failure::ALL.iter().map(|kind| kind.name()).collect();
+        let _ = writeln!(text, "checks: {}", checks.join(" "));
         if passed {
-            text.push_str("PASSED\n");
+            text.push_str("PASSED (no check fired)\n");
         } else {
             for reason in &reasons {
                 let _ = writeln!(text, "FAILED: {reason}");
