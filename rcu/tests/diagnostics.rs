@@ -176,3 +176,68 @@ fn stall_without_logger_child() {
     rcu::synchronize_rcu();
     reader.join().unwrap();
 }
+
+/// A callback that leaks a guard leaves the callback thread inside a section for good.
+#[derive(rcu::HasField)]
+struct LeaksGuard {
+    #[field]
+    head: rcu::RcuHead,
+}
+
+impl rcu::RcuCallback for LeaksGuard {
+    fn invoke(self: Box<Self>) {
+        core::mem::forget(rcu::read_lock());
+    }
+}
+
+/// The callback thread names the mistake when a callback returns inside a section: runs
+/// `leaked_guard_child` in a fresh process, whose grace periods can never end afterwards,
+/// and reads its standard error until the report arrives.
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot spawn processes")]
+fn callback_that_leaks_a_guard_is_reported() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "leaked_guard_child", "--nocapture"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("failed to run the child test process");
+    let stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut reported = false;
+    // The child exits on its own after 30 seconds, which ends this loop if the report
+    // never comes.
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        reported = line.contains("an RCU callback returned inside a read-side critical section");
+        seen.push(line);
+        if reported {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(reported, "no report on stderr:\n{}", seen.join("\n"));
+    let report = seen.last().unwrap();
+    assert!(
+        report.contains("Drop every Guard a callback takes"),
+        "{report}"
+    );
+    assert!(report.contains("`rcu-callbacks` stops here"), "{report}");
+}
+
+/// The body of `callback_that_leaks_a_guard_is_reported`, in a process of its own.
+#[test]
+#[ignore = "run by callback_that_leaks_a_guard_is_reported in a child process"]
+fn leaked_guard_child() {
+    rcu::call_rcu_box(Box::new(LeaksGuard {
+        head: rcu::RcuHead::new(),
+    }));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+}

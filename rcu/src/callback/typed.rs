@@ -103,6 +103,11 @@ pub trait RcuCallback: HasRcuHead + Send + 'static {
     /// A panic here is caught, logged with `log::error!` and counted in
     /// [`Stats::callbacks_panicked`](crate::Stats::callbacks_panicked). Unwinding drops
     /// the box if `invoke` still owns it, as for any other local.
+    ///
+    /// `invoke` may take [`Guard`](crate::Guard)s, and must drop each before it returns.
+    /// A guard it leaks keeps the callback thread inside a section for good, so no grace
+    /// period can end again: the callback thread reports that with `log::error!` and
+    /// stops.
     fn invoke(self: Box<Self>);
 }
 

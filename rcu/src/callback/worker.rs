@@ -106,10 +106,11 @@ fn run() {
         if !batch.is_empty() {
             // Every callback in the batch was queued before the sweep, so a grace period
             // that starts now serves all of them.
-            // NOTE: a callback that leaks a Guard leaves this thread inside a read-side
-            // critical section, so this call panics and no callback runs again.
             grace_period::synchronize_rcu();
             count = run_batch(batch);
+            if crate::reader::read_lock_held() {
+                stop_after_leaked_guard();
+            }
         }
 
         {
@@ -123,6 +124,29 @@ fn run() {
         if count > 0 && count < DOZE_BELOW {
             doze();
         }
+    }
+}
+
+/// Reports a callback that returned inside a read-side critical section, then parks the
+/// callback thread for good.
+///
+/// The callback leaked a `Guard` (with `mem::forget`, `Box::leak` or a thread-local of
+/// this thread). Ending the section on its behalf would be unsound: a guard leaked as
+/// `&'static Guard` may have lent out `&'static` references that something still holds.
+/// So the section stays open, no grace period can end any more, and every later callback
+/// would wait forever. Parking, instead of panicking in the next `synchronize_rcu`, keeps
+/// the report about the real mistake; stall warnings then keep naming this thread.
+#[cold]
+fn stop_after_leaked_guard() -> ! {
+    crate::report::report_error!(
+        "rcu: an RCU callback returned inside a read-side critical section: it leaked a \
+         Guard (mem::forget, Box::leak, or a thread-local of the callback thread). No grace \
+         period can end while that section is open, so the callback thread `rcu-callbacks` \
+         stops here, and synchronize_rcu, rcu_barrier and queued callbacks will wait \
+         forever. Drop every Guard a callback takes before it returns"
+    );
+    loop {
+        thread::park();
     }
 }
 
