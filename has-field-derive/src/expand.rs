@@ -140,11 +140,11 @@ fn impl_has_field(
     // - `where Self: Sized` makes `field_container_of` exist only where `offset_of!` does,
     //   and where a thin `*mut Self` is a whole pointer: an unsized container would need
     //   metadata that a field pointer cannot supply.
-    // The whole impl carries the field type's span, so that an error the compiler reports
-    // at the impl itself lands on the field: conflicting impls (E0119) point at both
-    // fields' types instead of at the derive. Names still resolve as at the call site,
-    // because the field's span comes from the user's own tokens.
-    quote_spanned! {field_type.span()=>
+    // The impl itself keeps the call-site span, so the compiler treats it as macro output
+    // and lints such as `unsafe_code` stay quiet in the user's crate. The cost: an E0119
+    // between two impls points at the derive. Spanning the impl at the field would move
+    // E0119 to the fields but break crates that deny `unsafe_code`.
+    quote! {
         #[automatically_derived]
         unsafe impl #impl_generics #trait_path for #ident #ty_generics #where_clause {
             #[inline]

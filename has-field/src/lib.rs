@@ -409,7 +409,7 @@ pub trait Field<T: ?Sized> {}
 ///
 /// The derive decides the last rule by unifying the types as written, and leaves a pair
 /// to the compiler whenever it cannot be sure; the compiler then reports conflicting
-/// impls (E0119) at the two fields' types if they do overlap. That covers two types that both depend on
+/// impls (E0119) at the derive if they do overlap. That covers two types that both depend on
 /// the parameters, such as `Link<T>` beside `Link<U>` (a `Field` impl for only some
 /// containers can keep them apart, and the derive cannot see impls), associated types,
 /// function pointers, trait objects and const expressions inside the types, a parameter
