@@ -142,9 +142,18 @@ fn reject_overlapping_types<'c, 'a>(
             // fails wherever the types are equal, and accepts both impls. The derive
             // cannot see those impls, so it leaves such a pair to the compiler. A concrete
             // type gets no bound, and its `Field` impl must cover every container.
-            if crate::expand::mentions_generics(earlier.ty.to_token_stream(), container)
-                && crate::expand::mentions_generics(field.ty.to_token_stream(), container)
-            {
+            // NOTE: a bare type parameter is still checked against a generic type, because
+            // a bare `T` beside another marked field is a common mistake that deserves a
+            // clear error. The compiler would accept such a pair only when the other
+            // type's `Field` impls exclude the container the bare parameter makes; the
+            // derive then rejects code the compiler accepts, and the fix is to write the
+            // two impls by hand.
+            let both_generic =
+                crate::expand::mentions_generics(earlier.ty.to_token_stream(), container)
+                    && crate::expand::mentions_generics(field.ty.to_token_stream(), container);
+            let bare = bare_type_parameter(container, earlier.ty).is_some()
+                || bare_type_parameter(container, field.ty).is_some();
+            if both_generic && !bare {
                 return None;
             }
             overlap::collision(&params, earlier.ty, field.ty).map(|found| (*earlier, found))

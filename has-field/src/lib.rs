@@ -402,19 +402,23 @@ pub trait Field<T: ?Sized> {}
 /// - two marked fields whose types are written the same;
 /// - a marked field whose type is a slice, `str` or a trait object: `F` must be sized;
 /// - two marked fields whose types differ as written but become one type for some choice
-///   of the struct's parameters, when one of the two types does not depend on them:
-///   `Links<N>` beside `Links<1>`, `Pair<T, u8>` beside `Pair<u16, u8>`, or a bare `T`
-///   beside a field type without parameters. Their two impls would
-///   overlap, and the error names the parameter values where they do.
+///   of the struct's parameters: their two impls would overlap, and the error names the
+///   parameter values where they do. This covers a bare `T` beside any field type that
+///   does not contain `T`, and pairs where one type has no parameters, such as
+///   `Links<N>` beside `Links<1>` or `Pair<T, u8>` beside `Pair<u16, u8>`.
 ///
-/// The derive decides the last rule by unifying the types as written, and leaves a pair
-/// to the compiler whenever it cannot be sure; the compiler then reports conflicting
-/// impls (E0119) at the derive if they do overlap. That covers two types that both depend on
-/// the parameters, such as `Link<T>` beside `Link<U>` (a `Field` impl for only some
-/// containers can keep them apart, and the derive cannot see impls), associated types,
-/// function pointers, trait objects and const expressions inside the types, a parameter
-/// with a trait bound, and a sized parameter that would have to become a named type,
-/// which the derive cannot tell is sized.
+/// The derive decides the last rule by unifying the types as written. Where it cannot be
+/// sure, it leaves the pair to the compiler, which reports conflicting impls (E0119) at
+/// the derive if they do overlap. That happens for:
+///
+/// - two types that both depend on the parameters, such as `Link<T>` beside `Link<U>`,
+///   because a `Field` impl for only some containers can keep them apart and the derive
+///   cannot see impls;
+/// - associated types, function pointers, trait objects and const expressions inside
+///   the types;
+/// - a parameter with a trait bound;
+/// - a sized parameter that would have to become a named type, which the derive cannot
+///   tell is sized.
 ///
 /// It reports every error in the input at once.
 ///
