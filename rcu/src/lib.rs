@@ -154,6 +154,10 @@
 //!
 //! # Limits
 //!
+//! - Callbacks still queued when the process exits never run, as in the kernel: nothing
+//!   waits for them at exit. That covers `call_rcu`, `kfree_rcu`, the `Defer` policy and
+//!   dropped [`RcuBox`]es. When a deferred `Drop` has an effect that must happen, such as
+//!   flushing a file, call [`rcu_barrier`] before `main` returns.
 //! - `fork()` without `exec` in a process whose RCU threads are running is not supported:
 //!   the child has none of the parent's background threads.
 //! - There are no sleepable (SRCU) or Tasks RCU flavours.

@@ -80,6 +80,9 @@ pub enum Wait {}
 /// [`DeferDrop`]: [`RcuBox<T>`](crate::RcuBox) and `Box<T>` where `T` has an `RcuHead`
 /// field.
 ///
+/// An old value still queued when the process exits is never dropped; call
+/// [`rcu_barrier`](crate::rcu_barrier) first if its `Drop` must run.
+///
 /// ```
 /// use rcu::{Defer, Rcu, RcuBox};
 ///

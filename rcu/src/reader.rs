@@ -270,7 +270,7 @@ fn nesting_overflow() -> ! {
     panic!(
         "RCU read-side critical sections nested more than {} deep on this thread: \
          a Guard is probably being leaked in a loop",
-        NEST_MASK - 1
+        NEST_MASK
     );
 }
 

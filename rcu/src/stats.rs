@@ -22,10 +22,13 @@ use std::time::{Duration, Instant};
 pub struct Stats {
     /// Grace periods completed since the process started.
     pub grace_periods: u64,
-    /// Total time callers spent waiting in `synchronize_rcu` and other waiting APIs.
+    /// Total time callers spent waiting in `synchronize_rcu` and other waiting APIs,
+    /// summed over callers, so overlapping waits count once each. The crate's own
+    /// callback and polling threads count as callers too.
     pub wait_time: Duration,
     /// Callers blocked right now in `synchronize_rcu` or another waiting API, each
-    /// waiting for a grace period that had not completed when it took its snapshot.
+    /// waiting for a grace period that had not completed when it took its snapshot. The
+    /// crate's own callback and polling threads count as callers too.
     ///
     /// Seeing a count of `n` means those `n` callers have already taken their snapshots,
     /// so a test can hold a reader, wait for the count, and know which grace period each

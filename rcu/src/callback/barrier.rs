@@ -12,7 +12,8 @@ use crate::reader::assert_may_wait;
 /// it returns.
 ///
 /// Use it before unloading whatever the callbacks use, or to make sure deferred frees
-/// have happened, as the kernel's `rcu_barrier()` is used.
+/// have happened, as the kernel's `rcu_barrier()` is used. Call it before the process
+/// exits when a deferred `Drop` must run: callbacks still queued at exit never run.
 ///
 /// # Panics
 ///

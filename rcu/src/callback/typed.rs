@@ -25,6 +25,9 @@ use crate::head::{HasRcuHead, RcuCallbackFn, RcuHead};
 /// (see [`set_callback_limit`](crate::set_callback_limit)). So do not call it while
 /// holding a lock that `T`'s `Drop` takes: that drop may be one the wait is for.
 ///
+/// A box still queued when the process exits is never dropped; call
+/// [`rcu_barrier`](crate::rcu_barrier) first if its `Drop` must run.
+///
 /// ```
 /// use rcu::{HasField, RcuHead};
 /// use std::sync::atomic::{AtomicPtr, Ordering};

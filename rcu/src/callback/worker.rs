@@ -108,9 +108,6 @@ fn run() {
             // that starts now serves all of them.
             grace_period::synchronize_rcu();
             count = run_batch(batch);
-            if crate::reader::read_lock_held() {
-                stop_after_leaked_guard();
-            }
         }
 
         {
@@ -119,6 +116,10 @@ fn run() {
             if *waiters > 0 {
                 BATCH_ENDED.notify_all();
             }
+        }
+        // After ending the batch, so that an `rcu_barrier` waiting for it returns.
+        if crate::reader::read_lock_held() {
+            stop_after_leaked_guard();
         }
 
         if count > 0 && count < DOZE_BELOW {
@@ -135,7 +136,8 @@ fn run() {
 /// `&'static Guard` may have lent out `&'static` references that something still holds.
 /// So the section stays open, no grace period can end any more, and every later callback
 /// would wait forever. Parking, instead of panicking in the next `synchronize_rcu`, keeps
-/// the report about the real mistake; stall warnings then keep naming this thread.
+/// the report about the real mistake. A later grace period logs stall warnings that
+/// name this thread.
 #[cold]
 fn stop_after_leaked_guard() -> ! {
     crate::report::report_error!(
