@@ -11,7 +11,7 @@ use crate::grace_period::{
     GpState, cond_synchronize_rcu, poll_state_synchronize_rcu, start_poll_synchronize_rcu,
 };
 use crate::owned::{DeferDrop, ForeignOwnable};
-use crate::reader::{Guard, assert_may_wait, read_lock, read_lock_held};
+use crate::reader::{Guard, assert_may_wait, read_lock, wait_would_panic};
 use crate::synchronize_rcu;
 use core::fmt;
 use core::marker::PhantomData;
@@ -101,13 +101,14 @@ impl<P: ForeignOwnable> Reclaim<P> for Wait {
     const BLOCKS: bool = true;
 
     unsafe fn reclaim(ptr: NonNull<P::Target>, api: &'static str) {
-        if read_lock_held() && std::thread::panicking() {
-            // Panicking again would abort the process, and waiting would deadlock, so the
+        if std::thread::panicking() && wait_would_panic() {
+            // Panicking again would abort the process, and waiting could deadlock, so the
             // value is leaked.
             crate::report::report_error!(
-                "rcu: {api} ran inside an RCU read-side critical section while the thread \
-                 was unwinding from a panic: the value is leaked instead of waiting for a \
-                 grace period, which would deadlock"
+                "rcu: {api} ran while the thread was unwinding from a panic, inside an RCU \
+                 read-side critical section or holding a list's writer lock that readers \
+                 take inside sections: the value is leaked instead of waiting for a grace \
+                 period, which could deadlock"
             );
             return;
         }

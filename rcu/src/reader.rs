@@ -219,8 +219,17 @@ pub fn read_lock_held() -> bool {
 ///
 /// Every API that waits for a grace period calls this first: a grace period cannot end
 /// while the waiting thread itself holds a section open, so waiting would deadlock.
+/// Returns `true` if [`assert_may_wait`] would panic on this thread. Drops that run while
+/// the thread unwinds check this first and leak instead, because a second panic aborts.
+pub(crate) fn wait_would_panic() -> bool {
+    read_lock_held() || crate::list::lock_order::wait_would_conflict()
+}
+
+/// It also checks the one deadlock that a list's writer lock can build with grace
+/// periods; see `list::lock_order`.
 #[track_caller]
 pub(crate) fn assert_may_wait(api: &str) {
+    crate::list::lock_order::before_wait(api);
     if read_lock_held() {
         panic!(
             "{api} called inside an RCU read-side critical section: it waits for a grace \

@@ -88,9 +88,13 @@ fn throttle_slow() {
     if QUEUE.pending() <= limit {
         return;
     }
-    if read_lock_held() || worker::on_callback_thread() {
+    if read_lock_held()
+        || worker::on_callback_thread()
+        || crate::list::lock_order::holds_writer_lock()
+    {
         // Waiting here could deadlock; going over the limit cannot. The callback thread
-        // is most likely awake already, but make sure.
+        // waits for a grace period, which may wait for a reader that waits for a list's
+        // writer lock this thread holds. It is most likely awake already, but make sure.
         worker::wake_if_sleeping();
         return;
     }

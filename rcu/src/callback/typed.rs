@@ -20,7 +20,8 @@ use crate::head::{HasRcuHead, RcuCallbackFn, RcuHead};
 /// - `T: 'static`, because the drop runs at an unknown later time, after any borrow
 ///   inside `T` may have ended.
 ///
-/// Never blocks inside a read-side critical section or inside a callback. Elsewhere it
+/// Never blocks inside a read-side critical section, inside a callback, or while the
+/// thread holds an [`RcuList`](crate::RcuList) writer lock. Elsewhere it
 /// waits for the callback thread when more callbacks are queued than the limit allows
 /// (see [`set_callback_limit`](crate::set_callback_limit)). So do not call it while
 /// holding a lock that `T`'s `Drop` takes: that drop may be one the wait is for.

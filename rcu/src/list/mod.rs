@@ -45,6 +45,16 @@
 //!   its grace period, which waits for the walk,
 //! - ends, unless writers keep inserting ahead of it faster than it advances.
 //!
+//! # The writer lock and grace periods
+//!
+//! A reader may take the writer lock inside its section, to remove the entry it stands
+//! on, and a writer may wait for a grace period while it holds the lock, for example by
+//! dropping an [`Unlinked`]. On one list the two together can deadlock, as a lock taken
+//! inside `rcu_read_lock()` and held across `synchronize_rcu()` can in the kernel. The
+//! list keeps a record of both and panics at whichever comes second, naming both (see
+//! [`RcuList::lock`]). A writer that reclaims after dropping its [`ListWriter`], or with
+//! [`Unlinked::defer`], never builds the pair.
+//!
 //! # Example: one value on two lists
 //!
 //! Sessions sit on a list of all sessions and, while idle, on an idle list. One thread
@@ -110,6 +120,7 @@
 //! ```
 
 mod links;
+pub(crate) mod lock_order;
 mod unlinked;
 
 #[cfg(test)]
@@ -174,6 +185,8 @@ struct ListInner<const ID: u64> {
     sentinel: ListLinks<ID>,
     /// The writer lock, around the number of entries.
     writer: Mutex<usize>,
+    /// Whether the writer lock has been taken inside a section, and held across a wait.
+    order: lock_order::LockOrder,
 }
 
 // SAFETY: the list owns its entries through `P`, so sending it sends them (`P: Send`).
@@ -214,6 +227,7 @@ where
         let inner = Box::into_raw(Box::new(ListInner {
             sentinel: ListLinks::new(),
             writer: Mutex::new(0),
+            order: lock_order::LockOrder::new(),
         }));
         // SAFETY: `inner` comes from `Box::into_raw`, so it is valid, and nothing else
         // has seen it yet.
@@ -271,6 +285,15 @@ where
     /// not reentrant, like `std::sync::Mutex`: calling `lock` again on a thread that
     /// already holds a `ListWriter` for this list deadlocks.
     ///
+    /// # Panics
+    ///
+    /// Taking the lock inside a read-side critical section is allowed, and so is waiting
+    /// for a grace period while holding it, but not both on one list. The waiting writer
+    /// would keep the lock until the grace period ends, and the grace period would wait
+    /// for the section of a reader that waits for the lock. The call that completes the
+    /// pair panics, here or in the wait, naming both halves, even if the two never
+    /// overlapped in time (as the kernel's lockdep reports lock-order problems).
+    ///
     /// ```
     /// use rcu::{HasField, ListLinks, RcuList};
     ///
@@ -286,11 +309,13 @@ where
     /// writer.push_front(Box::new(Item { links: ListLinks::new() }));
     /// assert_eq!(writer.len(), 1);
     /// ```
+    #[track_caller]
     pub fn lock(&self) -> ListWriter<'_, T, ID, P> {
-        ListWriter {
-            list: self,
-            len: lock(&self.inner().writer),
-        }
+        let order = &self.inner().order;
+        order.before_lock();
+        let len = lock(&self.inner().writer);
+        order.locked();
+        ListWriter { list: self, len }
     }
 
     fn inner(&self) -> &ListInner<ID> {
@@ -716,6 +741,18 @@ where
         // SAFETY: `links` has the provenance of `P::into_raw`, so its container is the
         // pointer the list was given, which now passes to the `Unlinked`.
         unsafe { Unlinked::new(NonNull::new_unchecked(entry_of::<T, ID>(links))) }
+    }
+}
+
+impl<T, const ID: u64, P> Drop for ListWriter<'_, T, ID, P>
+where
+    T: HasField<T, ListLinks<ID>>,
+    P: ListPointer<T>,
+{
+    /// Removes the lock from the thread's record of held writer locks. The `MutexGuard`
+    /// field, dropped after this runs, releases the lock itself.
+    fn drop(&mut self) {
+        self.list.inner().order.unlocked();
     }
 }
 

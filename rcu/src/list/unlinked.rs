@@ -3,7 +3,7 @@
 use super::links::{ListLinks, ListPointer, links_of};
 use crate::grace_period::synchronize_rcu;
 use crate::head::{HasRcuHead, RcuHead};
-use crate::reader::{assert_may_wait, read_lock_held};
+use crate::reader::{assert_may_wait, wait_would_panic};
 use crate::{HasField, call_rcu};
 use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
@@ -215,11 +215,13 @@ where
     P: ListPointer<T>,
 {
     fn drop(&mut self) {
-        if std::thread::panicking() && read_lock_held() {
+        if std::thread::panicking() && wait_would_panic() {
             // Waiting would panic again and abort the process. Leaking is sound.
             crate::report::report_error!(
                 "rcu: leaking an RcuList entry: its Unlinked was dropped while unwinding \
-                 inside a read-side critical section, where no grace period can end"
+                 inside a read-side critical section, or holding a list's writer lock that \
+                 readers take inside sections, where waiting for a grace period could \
+                 deadlock"
             );
             return;
         }

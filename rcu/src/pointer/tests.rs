@@ -1,6 +1,7 @@
 //! Unit tests of `Rcu` and `RcuOld`, small enough for Miri.
 
 use super::*;
+use crate::reader::read_lock_held;
 use crate::{HasField, RcuBox, RcuHead};
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
