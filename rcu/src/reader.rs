@@ -301,8 +301,9 @@ impl Drop for Registration {
             crate::report::report_error!(
                 "rcu: thread {} is exiting inside an RCU read-side critical section \
                  (nesting depth {depth}): grace periods will wait until its Guard is \
-                 dropped, forever if the Guard was leaked. Drop every Guard before the \
-                 thread returns",
+                 dropped, which happens later in this thread's exit if the Guard sits in \
+                 another thread-local, and never if it was leaked. Drop every Guard before \
+                 the thread returns",
                 self.node.describe()
             );
             return;
