@@ -10,9 +10,9 @@
 //! `reject_overlapping_types` for why.
 //!
 //! A pair is reported only when the unifier is sure. Both types must be built from
-//! paths, references, pointers, slices, arrays and tuples, and a substitution of the
-//! struct's parameters must make them equal without breaking a rule the compiler checks
-//! too (a trait bound, or the implicit `Sized` bound; see [`collision`]). Anything else
+//! paths, references, pointers, slices, arrays and tuples. A substitution of the
+//! struct's parameters must make them equal without breaking a trait bound or the
+//! implicit `Sized` bound, which the compiler checks too (see [`collision`]). Anything else
 //! (associated types, trait objects, function pointers, const expressions) counts as
 //! "not known to overlap" and is left to the compiler, so that a struct the compiler
 //! accepts is not rejected here. Two different paths count as different types even
@@ -181,7 +181,7 @@ fn mentions(tokens: TokenStream, name: &str) -> bool {
 ///
 /// - the parameter has no trait bound, because the compiler may prove that the type does
 ///   not meet a bound on a local trait;
-/// - it may be unsized, or the type is known to be sized, because the compiler knows
+/// - it may be unsized, or the type is known to be sized, because the compiler can tell
 ///   which types are unsized (`str`, slices, trait objects, and structs that end in one)
 ///   and a type parameter is `Sized` unless declared `?Sized`. A parameter that is a
 ///   whole field type may become any other marked field's type, since `HasField`
@@ -485,7 +485,7 @@ mod tests {
     }
 
     #[test]
-    fn parameters_that_can_be_equal_collide() {
+    fn collision_of_two_parameters() {
         let found = first_two(parse_quote!(
             struct S<T, U> {
                 a: Link<T>,
@@ -496,7 +496,7 @@ mod tests {
     }
 
     #[test]
-    fn a_parameter_collides_with_a_concrete_argument() {
+    fn collision_with_concrete_argument() {
         let found = first_two(parse_quote!(
             struct S<T> {
                 a: Pair<T, u8>,
@@ -507,7 +507,7 @@ mod tests {
     }
 
     #[test]
-    fn a_const_parameter_collides_with_a_literal() {
+    fn collision_with_const_literal() {
         let found = first_two(parse_quote!(
             struct S<const N: u64> {
                 a: Links<N>,
@@ -518,7 +518,7 @@ mod tests {
     }
 
     #[test]
-    fn const_parameters_are_equal_not_the_same_type() {
+    fn collision_of_const_parameters_wording() {
         let found = first_two(parse_quote!(
             struct S<const N: usize, const M: usize> {
                 a: Links<N>,
@@ -529,7 +529,7 @@ mod tests {
     }
 
     #[test]
-    fn integer_literals_compare_by_value() {
+    fn collision_compares_integers_by_value() {
         let found = first_two(parse_quote!(
             struct S<T> {
                 a: Pair<T, Links<1>>,
@@ -540,7 +540,7 @@ mod tests {
     }
 
     #[test]
-    fn a_parameter_used_twice_must_agree() {
+    fn collision_needs_consistent_bindings() {
         let found = first_two(parse_quote!(
             struct S<T> {
                 a: Pair<T, T>,
@@ -551,7 +551,7 @@ mod tests {
     }
 
     #[test]
-    fn a_type_cannot_contain_itself() {
+    fn collision_fails_occurs_check() {
         let found = first_two(parse_quote!(
             struct S<T> {
                 a: Link<T>,
@@ -562,7 +562,7 @@ mod tests {
     }
 
     #[test]
-    fn different_paths_and_literals_do_not_collide() {
+    fn collision_needs_same_paths_and_literals() {
         let paths = first_two(parse_quote!(
             struct S<T> {
                 a: Link<T>,
@@ -580,7 +580,7 @@ mod tests {
     }
 
     #[test]
-    fn lifetimes_are_ignored() {
+    fn collision_ignores_lifetimes() {
         let found = first_two(parse_quote!(
             struct S<'a, 'b, T> {
                 a: Link<'a, T>,
@@ -591,7 +591,7 @@ mod tests {
     }
 
     #[test]
-    fn references_pointers_arrays_and_tuples_are_compared_inside() {
+    fn collision_inside_builtin_types() {
         let found = first_two(parse_quote!(
             struct S<T, const N: usize> {
                 a: (&'static T, *mut [u8; N]),
@@ -612,7 +612,7 @@ mod tests {
     }
 
     #[test]
-    fn self_is_the_struct() {
+    fn collision_reads_self_as_struct() {
         let found = first_two(parse_quote!(
             struct S<T> {
                 a: Link<T>,
@@ -631,7 +631,7 @@ mod tests {
     }
 
     #[test]
-    fn what_the_unifier_cannot_read_is_not_reported() {
+    fn collision_skips_opaque_types() {
         for input in [
             parse_quote!(
                 struct S<T: Iterator> {
@@ -663,7 +663,7 @@ mod tests {
     }
 
     #[test]
-    fn a_sized_parameter_meets_only_known_sized_types() {
+    fn collision_of_sized_parameter() {
         let named = first_two(parse_quote!(
             struct S<T> {
                 a: Link<T>,
@@ -698,7 +698,7 @@ mod tests {
     }
 
     #[test]
-    fn a_whole_field_parameter_meets_any_field_type() {
+    fn collision_of_whole_field_parameter() {
         let named = first_two(parse_quote!(
             struct S<T> {
                 a: T,
@@ -723,7 +723,7 @@ mod tests {
     }
 
     #[test]
-    fn a_bounded_parameter_is_left_to_the_compiler() {
+    fn collision_skips_bounded_parameter() {
         let declared = first_two(parse_quote!(
             struct S<T: Local> {
                 a: Link<T>,

@@ -113,11 +113,10 @@ fn reject_same_types<'c, 'a>(
 
 /// Two marked fields whose types differ as written may still be one type for some value
 /// of the struct's parameters. With `struct S<T> { #[field] value: T, #[field] link: Link }`
-/// the impls `HasField<S<T>, T>` and `HasField<S<T>, Link>` overlap for `S<Link>`. The
-/// impls for `Link<T>` and `Link<U>` overlap when `T` and `U` are one type. The compiler would
-/// report either as conflicting impls in generated code. Fields are checked in order, a
-/// bare type parameter last, and each one that overlaps an earlier accepted field gets
-/// the error and no impl, so the impls that remain do not conflict.
+/// the impls `HasField<S<T>, T>` and `HasField<S<T>, Link>` overlap for `S<Link>`, which
+/// the compiler would report as conflicting impls in generated code. Fields are checked
+/// in order, a bare type parameter last, and each one that overlaps an earlier accepted
+/// field gets the error and no impl, so the impls that remain do not conflict.
 fn reject_overlapping_types<'c, 'a>(
     container: &Container<'a>,
     fields: Vec<&'c Field<'a>>,
@@ -136,24 +135,7 @@ fn reject_overlapping_types<'c, 'a>(
     let mut accepted: Vec<&Field> = Vec::new();
     for field in others.into_iter().chain(bare) {
         let found = accepted.iter().find_map(|earlier| {
-            // When both types depend on the parameters, each impl carries a `Field` bound
-            // on its type. The user may have implemented `Field` for only some containers
-            // (`Link<0>` in `Entry<0, 1>`), and then the compiler can prove that the bound
-            // fails wherever the types are equal, and accepts both impls. The derive
-            // cannot see those impls, so it leaves such a pair to the compiler. A concrete
-            // type gets no bound, and its `Field` impl must cover every container.
-            // NOTE: a bare type parameter is still checked against a generic type, because
-            // a bare `T` beside another marked field is a common mistake that deserves a
-            // clear error. The compiler would accept such a pair only when the other
-            // type's `Field` impls exclude the container the bare parameter makes; the
-            // derive then rejects code the compiler accepts, and the fix is to write the
-            // two impls by hand.
-            let both_generic =
-                crate::expand::mentions_generics(earlier.ty.to_token_stream(), container)
-                    && crate::expand::mentions_generics(field.ty.to_token_stream(), container);
-            let bare = bare_type_parameter(container, earlier.ty).is_some()
-                || bare_type_parameter(container, field.ty).is_some();
-            if both_generic && !bare {
+            if !overlap_is_decidable(container, earlier.ty, field.ty) {
                 return None;
             }
             overlap::collision(&params, earlier.ty, field.ty).map(|found| (*earlier, found))
@@ -193,6 +175,25 @@ fn reject_overlapping_types<'c, 'a>(
         .into_iter()
         .filter(|field| accepted.iter().any(|kept| std::ptr::eq(*kept, *field)))
         .collect()
+}
+
+/// Returns `true` if the derive may report an overlap of `a` and `b` itself.
+///
+/// When both types depend on the parameters, each impl carries a `Field` bound on its
+/// type. The user may have implemented `Field` for only some containers (`Link<0>` in
+/// `Entry<0, 1>`), and then the compiler can prove that the bound fails wherever the types
+/// are equal, and accepts both impls. The derive cannot see those impls, so it leaves
+/// such a pair to the compiler. A concrete type gets no bound, and its `Field` impl must
+/// cover every container.
+// NOTE: a bare type parameter is still checked against a generic type, because a bare
+// `T` beside another marked field is a common mistake that deserves a clear error. The
+// compiler would accept such a pair only when the other type's `Field` impls exclude the
+// container the bare parameter makes. The derive then rejects code that the compiler
+// accepts, so the fix is to write the two impls by hand.
+fn overlap_is_decidable(container: &Container, a: &Type, b: &Type) -> bool {
+    let depends = |ty: &Type| crate::expand::mentions_generics(ty.to_token_stream(), container);
+    let bare = |ty: &Type| bare_type_parameter(container, ty).is_some();
+    !(depends(a) && depends(b)) || bare(a) || bare(b)
 }
 
 /// Returns the name of the struct's type parameter that `ty` is, if it is one.

@@ -86,9 +86,8 @@ pub fn stats() -> Stats {
     Stats {
         grace_periods: GRACE_PERIODS.load(Ordering::Relaxed),
         wait_time: Duration::from_nanos(WAIT_NANOS.load(Ordering::Relaxed)),
-        // Acquire pairs with the Release increment in `record_gp_wait_start`: a thread
-        // that reads a count also sees the snapshots those callers took before counting
-        // themselves.
+        // Acquire pairs with the Release increment in `record_gp_wait_start`, so a thread
+        // that reads a count is ordered after the snapshots those callers took first.
         grace_period_waiters: WAITERS_NOW.load(Ordering::Acquire),
         readers_registered: REGISTERED_NOW.load(Ordering::Relaxed),
         readers_registered_total: REGISTERED_TOTAL.load(Ordering::Relaxed),

@@ -6,14 +6,29 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Keeps the calling reader's section open until the engine has counted a stall beyond
-/// `stalls_before`, so the test does not depend on how long the machine takes to run the
-/// grace period. Gives up after 30 seconds, long after any stall timeout used here.
-fn hold_until_stall_counted(stalls_before: u64) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while rcu::stats().stalls <= stalls_before && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(5));
-    }
+/// Runs one grace period that stalls on a reader thread named `reader_name`.
+///
+/// The reader keeps its section open until the engine has counted the stall, so the test
+/// does not depend on how fast the machine runs the grace period. It gives up after 30
+/// seconds, long after any stall timeout these tests set.
+fn stall_on_reader(reader_name: &str) {
+    let stalls_before = rcu::stats().stalls;
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+    let reader = thread::Builder::new()
+        .name(reader_name.into())
+        .spawn(move || {
+            let guard = rcu::read_lock();
+            entered_tx.send(()).unwrap();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while rcu::stats().stalls <= stalls_before && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(5));
+            }
+            drop(guard);
+        })
+        .unwrap();
+    entered_rx.recv().unwrap();
+    rcu::synchronize_rcu();
+    reader.join().unwrap();
 }
 
 /// Records every log line, so tests can check what a user would see.
@@ -63,19 +78,7 @@ fn stall_warning_names_the_reader_once() {
     rcu::set_stall_timeout(Duration::from_millis(50));
     let stalls_before = rcu::stats().stalls;
 
-    let (entered_tx, entered_rx) = std::sync::mpsc::channel();
-    let reader = thread::Builder::new()
-        .name("slow-reader".into())
-        .spawn(move || {
-            let guard = rcu::read_lock();
-            entered_tx.send(()).unwrap();
-            hold_until_stall_counted(stalls_before);
-            drop(guard);
-        })
-        .unwrap();
-    entered_rx.recv().unwrap();
-    rcu::synchronize_rcu();
-    reader.join().unwrap();
+    stall_on_reader("slow-reader");
     rcu::set_stall_timeout(rcu::DEFAULT_STALL_TIMEOUT);
 
     let warnings = logged(log::Level::Warn, "'slow-reader'");
@@ -156,25 +159,12 @@ fn stall_without_logger_goes_to_stderr() {
     );
 }
 
-/// The body of `stall_without_logger_goes_to_stderr`, in a process with no logger.
+/// Runs the body of `stall_without_logger_goes_to_stderr` in a process with no logger.
 #[test]
 #[ignore = "run by stall_without_logger_goes_to_stderr in a child process"]
 fn stall_without_logger_child() {
     rcu::set_stall_timeout(Duration::from_millis(50));
-    let stalls_before = rcu::stats().stalls;
-    let (entered_tx, entered_rx) = std::sync::mpsc::channel();
-    let reader = thread::Builder::new()
-        .name("stalling-reader".into())
-        .spawn(move || {
-            let guard = rcu::read_lock();
-            entered_tx.send(()).unwrap();
-            hold_until_stall_counted(stalls_before);
-            drop(guard);
-        })
-        .unwrap();
-    entered_rx.recv().unwrap();
-    rcu::synchronize_rcu();
-    reader.join().unwrap();
+    stall_on_reader("stalling-reader");
 }
 
 /// A callback that leaks a guard leaves the callback thread inside a section for good.
@@ -229,7 +219,7 @@ fn callback_that_leaks_a_guard_is_reported() {
     assert!(report.contains("`rcu-callbacks` stops here"), "{report}");
 }
 
-/// The body of `callback_that_leaks_a_guard_is_reported`, in a process of its own.
+/// Runs the body of `callback_that_leaks_a_guard_is_reported` in a process of its own.
 #[test]
 #[ignore = "run by callback_that_leaks_a_guard_is_reported in a child process"]
 fn leaked_guard_child() {

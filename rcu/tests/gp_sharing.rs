@@ -1,7 +1,7 @@
 //! Concurrent `synchronize_rcu` callers share grace periods. Alone in its own test binary
 //! so that no other test runs grace periods during the count.
 //!
-//! The test does not depend on timing. A reader holds the first grace period open until
+//! The test does not depend on timing. A reader keeps the first grace period open until
 //! every caller has taken its snapshot, which `Stats::grace_period_waiters` reports. At
 //! that point each caller needs either the grace period in flight or the one after it,
 //! so the batch must be served by at most two, however the threads were scheduled.
@@ -13,7 +13,7 @@ const CALLERS: u64 = 8;
 const ROUNDS: usize = 25;
 
 #[test]
-fn callers_queued_behind_one_grace_period_share_the_next() {
+fn queued_callers_share_next_grace_period() {
     let mut total = 0;
     for round in 0..ROUNDS {
         let start = Barrier::new(CALLERS as usize + 1);

@@ -57,7 +57,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 #[test]
-fn either_half_alone_is_allowed() {
+fn lock_order_allows_either_half() {
     let locked_in_sections = list_of(&[1, 2]);
     for _ in 0..3 {
         let guard = rcu::read_lock();
@@ -83,7 +83,7 @@ fn either_half_alone_is_allowed() {
 
 #[test]
 #[should_panic(expected = "holds the writer lock of an RcuList that a reader has taken")]
-fn waiting_under_a_lock_taken_in_a_section_panics() {
+fn wait_under_lock_taken_in_section_panics() {
     let list = list_of(&[1, 2]);
     {
         let guard = rcu::read_lock();
@@ -98,7 +98,7 @@ fn waiting_under_a_lock_taken_in_a_section_panics() {
 
 #[test]
 #[should_panic(expected = "RcuList::lock() called inside an RCU read-side critical section")]
-fn locking_in_a_section_after_a_wait_under_the_lock_panics() {
+fn lock_in_section_after_wait_panics() {
     let list = list_of(&[1, 2]);
     {
         let writer = list.lock();
@@ -113,7 +113,7 @@ fn locking_in_a_section_after_a_wait_under_the_lock_panics() {
 /// period. A thread that holds a writer lock skips that wait, as it does inside a
 /// section, so a reader in a section here blocks nothing.
 #[test]
-fn a_backlog_never_makes_a_lock_holder_wait() {
+fn backlog_skips_wait_under_writer_lock() {
     let list = list_of(&[]);
     let (entered_tx, entered_rx) = mpsc::channel();
     let (done_tx, done_rx) = mpsc::channel::<()>();
@@ -149,7 +149,7 @@ fn a_backlog_never_makes_a_lock_holder_wait() {
 /// reader, inside its section, waits for the lock. Whichever half comes second
 /// panics, so the run ends either way.
 #[test]
-fn the_racing_pair_ends_in_a_panic_not_a_deadlock() {
+fn racing_pair_panics_not_deadlocks() {
     let list = Arc::new(list_of(&[1, 2, 3]));
     let (entered_tx, entered_rx) = mpsc::channel();
     let reader = {

@@ -46,8 +46,8 @@ impl LockOrder {
         }
         // SeqCst on both flags, here and in `before_wait`: each side stores its flag and
         // then loads the other's, which is Dekker's pattern. Under SeqCst at least one of
-        // two racing threads sees the other's store, so they cannot both go on to
-        // deadlock; weaker orderings would let both load `false`.
+        // two racing threads loads the other's store, so they cannot both go on to
+        // deadlock. Weaker orderings would let both load `false`.
         self.taken_in_section.store(true, Ordering::SeqCst);
         if self.held_across_wait.load(Ordering::SeqCst) {
             panic!(
@@ -95,8 +95,8 @@ pub(crate) fn holds_writer_lock() -> bool {
             .unwrap_or(false)
 }
 
-/// Returns `true` if [`before_wait`] would panic, without recording anything: for drops
-/// that run while the thread unwinds, where a second panic would abort.
+/// Returns `true` if [`before_wait`] would panic, without recording anything. Drops that
+/// run while the thread unwinds use it, because a second panic would abort.
 pub(crate) fn wait_would_conflict() -> bool {
     !cfg!(loom)
         && HELD

@@ -10,8 +10,8 @@ struct Links<const ID: u8>;
 impl<C, const ID: u8> Field<C> for Links<ID> {}
 
 // The two impls overlap for `Node<u8, u8>`. Both field types depend on the parameters,
-// so each impl carries a `Field` bound that a restricted `Field` impl could make fail;
-// the derive leaves this pair to the compiler, which reports the conflicting impls.
+// so each impl carries a `Field` bound that a restricted `Field` impl could make fail.
+// The derive leaves this pair to the compiler, which reports the conflicting impls.
 #[derive(HasField)]
 struct Node<T, U> {
     #[field]
